@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -86,6 +87,9 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	ks, err := keystore.OpenSoftware(KeystorePath(opts.DataDir), pass, keystore.SoftwareOptions{Unencrypted: cfg.Keystore.Unencrypted})
 	clear(pass)
+	// The KDF's memory-hard work leaves tens of MiB of garbage; hand it back
+	// to the OS now rather than carry it as idle RSS.
+	debug.FreeOSMemory()
 	if err != nil {
 		return nil, fmt.Errorf("open keystore: %w", err)
 	}
@@ -113,6 +117,13 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		WebTimeout: cfg.DID.WebTimeout.Std(),
 		Logger:     log.With("subsys", "did"),
 	})
+	n.push(n.every(cfg.DID.CacheTTL.Std(), func(ctx context.Context) {
+		if pruned, err := n.resolver.Prune(ctx); err != nil {
+			log.Warn("did cache prune failed", "subsys", "did", "err", err)
+		} else if pruned > 0 {
+			log.Debug("did cache pruned", "subsys", "did", "entries", pruned)
+		}
+	}))
 
 	n.host, err = p2p.NewHost(cfg.P2P, n.identity, log.With("subsys", "p2p"))
 	if err != nil {
@@ -150,6 +161,27 @@ func Run(ctx context.Context, opts Options) error {
 	<-ctx.Done()
 	n.log.Info("node stopping")
 	return n.Close()
+}
+
+// every runs fn each period in the background until the returned stop
+// function is called.
+func (n *Node) every(period time.Duration, fn func(ctx context.Context)) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	}()
+	return func() error { cancel(); <-done; return nil }
 }
 
 // push adds a stop function to the cleanup stack.
