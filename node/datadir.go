@@ -63,42 +63,36 @@ func Initialised(dataDir string) bool { return keystore.Exists(KeystorePath(data
 // an encrypted keystore with the node's Ed25519 identity key, and the admin
 // token. It refuses to touch a directory that already has a keystore, and a
 // non-empty one that holds anything but anya.toml and a passphrase file.
-func Init(dataDir string, env []string) (Config, error) {
+func Init(dataDir string, cfg Config) error {
 	if Initialised(dataDir) {
-		return Config{}, fmt.Errorf("%s: %w", dataDir, ErrAlreadyInitialised)
+		return fmt.Errorf("%s: %w", dataDir, ErrAlreadyInitialised)
 	}
 	if err := checkEmpty(dataDir); err != nil {
-		return Config{}, err
+		return err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return Config{}, fmt.Errorf("create data directory: %w", err)
+		return fmt.Errorf("create data directory: %w", err)
 	}
 	if _, err := os.Stat(ConfigPath(dataDir)); errors.Is(err, os.ErrNotExist) {
 		if err := writeFileAtomic(ConfigPath(dataDir), []byte(SampleConfig()), 0o600); err != nil {
-			return Config{}, fmt.Errorf("write config: %w", err)
+			return fmt.Errorf("write config: %w", err)
 		}
 	}
-	cfg, err := LoadConfig(dataDir, env, nil)
+	pass, err := passphrase(dataDir, cfg.Keystore, true)
 	if err != nil {
-		return cfg, err
-	}
-	pass, err := passphrase(dataDir, cfg.Keystore, env, true)
-	if err != nil {
-		return cfg, err
+		return err
 	}
 	defer clear(pass)
 	ks, err := keystore.CreateSoftware(KeystorePath(dataDir), pass, keystore.SoftwareOptions{Unencrypted: cfg.Keystore.Unencrypted})
 	if err != nil {
-		return cfg, fmt.Errorf("create keystore: %w", err)
+		return fmt.Errorf("create keystore: %w", err)
 	}
 	defer ks.Close()
 	if _, err := ks.Create(NodeKeyID, keystore.Ed25519); err != nil {
-		return cfg, fmt.Errorf("create node key: %w", err)
+		return fmt.Errorf("create node key: %w", err)
 	}
-	if _, err := loadOrCreateToken(dataDir); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	_, err = loadOrCreateToken(dataDir)
+	return err
 }
 
 func checkEmpty(dataDir string) error {
@@ -123,58 +117,42 @@ func checkEmpty(dataDir string) error {
 // keystore.passphrase_file, else <data>/passphrase. When create is set and
 // none exists, it generates <data>/passphrase, so a node starts on defaults;
 // the daemon warns at every start that the passphrase sits beside the keys.
-func passphrase(dataDir string, cfg keystore.Config, env []string, create bool) ([]byte, error) {
+func passphrase(dataDir string, cfg keystore.Config, create bool) ([]byte, error) {
 	if cfg.Unencrypted {
 		return nil, nil
 	}
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "ANYA_PASSPHRASE="); ok {
-			if v == "" {
-				return nil, errors.New("ANYA_PASSPHRASE is set but empty")
-			}
-			return []byte(v), nil
-		}
-	}
 	file := cfg.PassphraseFile
-	if file == "" {
+	if passphraseBesideKeys(cfg) {
 		file = filepath.Join(dataDir, passphraseFile)
 		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) && create {
-			secret := make([]byte, 32)
-			if _, err := rand.Read(secret); err != nil {
+			if err := generatePassphrase(file); err != nil {
 				return nil, err
 			}
-			text := []byte(hex.EncodeToString(secret))
-			clear(secret)
-			if err := writeFileAtomic(file, append(text, '\n'), 0o600); err != nil {
-				return nil, fmt.Errorf("write generated passphrase: %w", err)
-			}
-			return text, nil
 		}
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("keystore passphrase: %w (set ANYA_PASSPHRASE or keystore.passphrase_file)", err)
-	}
-	pass := []byte(strings.TrimRight(string(b), "\r\n"))
-	clear(b)
-	if len(pass) == 0 {
-		return nil, fmt.Errorf("keystore passphrase file %s is empty", file)
-	}
-	return pass, nil
+	return keystore.LoadPassphrase(file)
 }
 
-// passphraseBesideKeys reports whether the passphrase in use is the generated
-// file in the data directory.
-func passphraseBesideKeys(cfg keystore.Config, env []string) bool {
-	if cfg.Unencrypted || cfg.PassphraseFile != "" {
-		return false
+func generatePassphrase(file string) error {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
 	}
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "ANYA_PASSPHRASE=") {
-			return false
-		}
+	text := make([]byte, hex.EncodedLen(len(secret))+1)
+	hex.Encode(text, secret)
+	text[len(text)-1] = '\n'
+	defer clear(text)
+	clear(secret)
+	if err := writeFileAtomic(file, text, 0o600); err != nil {
+		return fmt.Errorf("write generated passphrase: %w", err)
 	}
-	return true
+	return nil
+}
+
+// passphraseBesideKeys reports whether the passphrase comes from the
+// generated file in the data directory.
+func passphraseBesideKeys(cfg keystore.Config) bool {
+	return !cfg.Unencrypted && cfg.PassphraseFile == "" && os.Getenv(keystore.EnvPassphrase) == ""
 }
 
 // loadOrCreateToken returns the admin token, creating it on first use.

@@ -44,7 +44,6 @@ type Node struct {
 type Options struct {
 	DataDir string
 	Config  Config
-	Env     []string // the environment, for ANYA_PASSPHRASE; nil means os.Environ()
 	Log     *slog.Logger
 }
 
@@ -53,10 +52,6 @@ type Options struct {
 // resolver, libp2p host, HTTP API. On failure everything already started is
 // stopped in reverse.
 func Start(ctx context.Context, opts Options) (_ *Node, err error) {
-	env := opts.Env
-	if env == nil {
-		env = os.Environ()
-	}
 	log := opts.Log
 	if log == nil {
 		log = slog.Default()
@@ -70,18 +65,18 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}()
 
 	if !Initialised(opts.DataDir) {
-		if _, err := Init(opts.DataDir, env); err != nil {
+		if err := Init(opts.DataDir, cfg); err != nil {
 			return nil, fmt.Errorf("initialise %s: %w", opts.DataDir, err)
 		}
 		log.Info("initialised data directory", "dir", opts.DataDir)
 	}
 	if cfg.Keystore.Unencrypted {
 		log.Warn("keystore is NOT encrypted: anyone who can read the data directory has the node's keys", "dir", KeystorePath(opts.DataDir))
-	} else if passphraseBesideKeys(cfg.Keystore, env) {
+	} else if passphraseBesideKeys(cfg.Keystore) {
 		log.Warn("keystore passphrase is kept in the data directory beside the keys; set ANYA_PASSPHRASE or keystore.passphrase_file to keep it elsewhere")
 	}
 
-	pass, err := passphrase(opts.DataDir, cfg.Keystore, env, false)
+	pass, err := passphrase(opts.DataDir, cfg.Keystore, false)
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,12 @@ func testConfig() Config {
 	return cfg
 }
 
-var testEnv = []string{"ANYA_PASSPHRASE=correct horse battery staple"}
+const testPassphrase = "correct horse battery staple"
 
 func startNode(t *testing.T, dir string, cfg Config) *Node {
 	t.Helper()
-	n, err := Start(context.Background(), Options{DataDir: dir, Config: cfg, Env: testEnv})
+	t.Setenv(keystore.EnvPassphrase, testPassphrase)
+	n, err := Start(context.Background(), Options{DataDir: dir, Config: cfg})
 	if err != nil {
 		t.Fatalf("start node in %s: %v", dir, err)
 	}
@@ -197,7 +198,8 @@ func TestStartRefusesBadDataDirectories(t *testing.T) {
 		dir := t.TempDir()
 		startNode(t, dir, testConfig()).Close()
 		before, _ := os.ReadFile(filepath.Join(KeystorePath(dir), "keystore.json"))
-		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig(), Env: []string{"ANYA_PASSPHRASE=wrong"}})
+		t.Setenv(keystore.EnvPassphrase, "wrong")
+		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig()})
 		if !errors.Is(err, keystore.ErrWrongPassphrase) {
 			t.Fatalf("want ErrWrongPassphrase, got %v", err)
 		}
@@ -209,7 +211,7 @@ func TestStartRefusesBadDataDirectories(t *testing.T) {
 	t.Run("foreign files and no keystore", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "precious.db"), []byte("x"), 0o600)
-		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig(), Env: testEnv})
+		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig()})
 		if err == nil || !strings.Contains(err.Error(), "precious.db") {
 			t.Fatalf("want a refusal naming precious.db, got %v", err)
 		}
@@ -220,18 +222,19 @@ func TestStartRefusesBadDataDirectories(t *testing.T) {
 	t.Run("second node on the same directory", func(t *testing.T) {
 		dir := t.TempDir()
 		startNode(t, dir, testConfig())
-		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig(), Env: testEnv})
+		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig()})
 		if !errors.Is(err, keystore.ErrLocked) {
 			t.Fatalf("want ErrLocked, got %v", err)
 		}
 	})
 	t.Run("init twice", func(t *testing.T) {
 		dir := t.TempDir()
-		if _, err := Init(dir, testEnv); err != nil {
+		t.Setenv(keystore.EnvPassphrase, testPassphrase)
+		if err := Init(dir, testConfig()); err != nil {
 			t.Fatal(err)
 		}
 		id, _ := ReadIdentity(dir)
-		if _, err := Init(dir, testEnv); !errors.Is(err, ErrAlreadyInitialised) {
+		if err := Init(dir, testConfig()); !errors.Is(err, ErrAlreadyInitialised) {
 			t.Fatalf("want ErrAlreadyInitialised, got %v", err)
 		}
 		id2, _ := ReadIdentity(dir)
@@ -243,7 +246,7 @@ func TestStartRefusesBadDataDirectories(t *testing.T) {
 		a := startNode(t, t.TempDir(), testConfig())
 		cfg := testConfig()
 		cfg.API.Addr = a.APIAddr()
-		_, err := Start(context.Background(), Options{DataDir: t.TempDir(), Config: cfg, Env: testEnv})
+		_, err := Start(context.Background(), Options{DataDir: t.TempDir(), Config: cfg})
 		var cerr *ConfigError
 		if !errors.As(err, &cerr) || cerr.Key != "api.addr" {
 			t.Fatalf("want a config error on api.addr, got %v", err)
@@ -253,7 +256,8 @@ func TestStartRefusesBadDataDirectories(t *testing.T) {
 
 func TestGeneratedPassphraseWhenNoneGiven(t *testing.T) {
 	dir := t.TempDir()
-	n, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig(), Env: []string{}})
+	t.Setenv(keystore.EnvPassphrase, "")
+	n, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +266,7 @@ func TestGeneratedPassphraseWhenNoneGiven(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("generated passphrase file: %v %v", info, err)
 	}
-	n, err = Start(context.Background(), Options{DataDir: dir, Config: testConfig(), Env: []string{}})
+	n, err = Start(context.Background(), Options{DataDir: dir, Config: testConfig()})
 	if err != nil {
 		t.Fatalf("restart with the generated passphrase: %v", err)
 	}

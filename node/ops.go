@@ -128,11 +128,11 @@ func ReadIdentity(dataDir string) (Identity, error) {
 
 // OpenKeystore opens a data directory's keystore for offline commands; it
 // fails with keystore.ErrLocked while a daemon holds it.
-func OpenKeystore(dataDir string, cfg Config, env []string) (keystore.Keystore, error) {
+func OpenKeystore(dataDir string, cfg Config) (keystore.Keystore, error) {
 	if !Initialised(dataDir) {
 		return nil, fmt.Errorf("%s: %w", dataDir, ErrNotInitialised)
 	}
-	pass, err := passphrase(dataDir, cfg.Keystore, env, false)
+	pass, err := passphrase(dataDir, cfg.Keystore, false)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,11 @@ func initCommand(g *globals) *cobra.Command {
 		Use:   "init",
 		Short: "Create the data directory: config, encrypted keystore with the node key, admin token",
 		RunE: func(c *cobra.Command, _ []string) error {
-			if _, err := node.Init(g.dataDir, os.Environ()); err != nil {
+			cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
+			if err != nil {
+				return err
+			}
+			if err := node.Init(g.dataDir, cfg); err != nil {
 				return err
 			}
 			id, err := node.ReadIdentity(g.dataDir)
@@ -133,7 +137,7 @@ func createDID(ctx context.Context, dataDir string, cfg node.Config, req node.Cr
 			return created, err
 		}
 	}
-	ks, err := node.OpenKeystore(dataDir, cfg, os.Environ())
+	ks, err := node.OpenKeystore(dataDir, cfg)
 	if err != nil {
 		return created, err
 	}
