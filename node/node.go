@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -138,6 +139,9 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.push(n.api.close)
+	if ip := net.ParseIP(hostOf(n.api.addr)); ip == nil || !ip.IsLoopback() {
+		log.Warn("HTTP API listens beyond loopback: /health, /info and /metrics are open to the network, admin calls still need the token", "subsys", "api", "addr", n.api.addr)
+	}
 	if err := writeFileAtomic(APIAddrPath(opts.DataDir), []byte(n.api.addr+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("write %s: %w", APIAddrPath(opts.DataDir), err)
 	}
@@ -145,6 +149,11 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 
 	log.Info("node started", "did", n.did, "peer", n.host.ID().String(), "addrs", n.host.Addrs(), "api", "http://"+n.api.addr)
 	return n, nil
+}
+
+func hostOf(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	return host
 }
 
 // Run starts a node and serves until ctx is done, then stops it.

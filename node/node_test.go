@@ -208,6 +208,22 @@ func TestStartRefusesBadDataDirectories(t *testing.T) {
 			t.Fatalf("keystore changed after a failed unlock")
 		}
 	})
+	t.Run("corrupt keystore", func(t *testing.T) {
+		dir := t.TempDir()
+		startNode(t, dir, testConfig()).Close()
+		path := filepath.Join(KeystorePath(dir), "keystore.json")
+		b, _ := os.ReadFile(path)
+		b = b[:len(b)/2] // torn, as by a crash in a careless writer
+		os.WriteFile(path, b, 0o600)
+		_, err := Start(context.Background(), Options{DataDir: dir, Config: testConfig()})
+		if !errors.Is(err, keystore.ErrCorrupt) {
+			t.Fatalf("want a corrupt-keystore error, got %v", err)
+		}
+		after, _ := os.ReadFile(path)
+		if string(after) != string(b) {
+			t.Fatalf("a corrupt keystore was rewritten")
+		}
+	})
 	t.Run("foreign files and no keystore", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "precious.db"), []byte("x"), 0o600)
