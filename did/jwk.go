@@ -24,18 +24,7 @@ func (JWKResolver) Offline() bool { return true }
 
 // Resolve implements Resolver for did:jwk.
 func (JWKResolver) Resolve(_ context.Context, did string) *Resolution {
-	p, err := Parse(did)
-	if err != nil {
-		return failureFrom(err)
-	}
-	if p.Method != "jwk" {
-		return Failure(CodeMethodNotSupported, "did:jwk resolver cannot resolve method %s", quote(p.Method))
-	}
-	doc, err := jwkDocument(p)
-	if err != nil {
-		return failureFrom(err)
-	}
-	return Success(doc)
+	return resolveOffline(did, "jwk", jwkDocument)
 }
 
 // jwkDocument builds the @web5/dids-shaped document of a parsed did:jwk.

@@ -26,14 +26,20 @@ func (KeyResolver) Offline() bool { return true }
 
 // Resolve implements Resolver for did:key.
 func (KeyResolver) Resolve(_ context.Context, did string) *Resolution {
+	return resolveOffline(did, "key", keyDocument)
+}
+
+// resolveOffline parses did, checks its method, and builds its document
+// from the DID alone.
+func resolveOffline(did, method string, build func(Parsed) (*Document, error)) *Resolution {
 	p, err := Parse(did)
 	if err != nil {
 		return failureFrom(err)
 	}
-	if p.Method != "key" {
-		return Failure(CodeMethodNotSupported, "did:key resolver cannot resolve method %s", quote(p.Method))
+	if p.Method != method {
+		return Failure(CodeMethodNotSupported, "did:%s resolver cannot resolve method %s", method, quote(p.Method))
 	}
-	doc, err := keyDocument(p)
+	doc, err := build(p)
 	if err != nil {
 		return failureFrom(err)
 	}

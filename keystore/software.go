@@ -109,11 +109,19 @@ func CreateSoftware(dir string, passphrase []byte, opts SoftwareOptions) (*Softw
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
+	return withLock(dir, func(lock *dirLock) (*Software, error) {
+		return create(dir, passphrase, opts, kdf, lock)
+	})
+}
+
+// withLock locks dir and runs fn; the lock is released if fn fails and
+// otherwise belongs to the store fn returns.
+func withLock(dir string, fn func(*dirLock) (*Software, error)) (*Software, error) {
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s, err := create(dir, passphrase, opts, kdf, lock)
+	s, err := fn(lock)
 	if err != nil {
 		lock.release()
 		return nil, err
@@ -192,16 +200,9 @@ func OpenSoftware(dir string, passphrase []byte, opts SoftwareOptions) (*Softwar
 		}
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	s, err := openLocked(dir, path, passphrase, opts, lock)
-	if err != nil {
-		lock.release()
-		return nil, err
-	}
-	return s, nil
+	return withLock(dir, func(lock *dirLock) (*Software, error) {
+		return openLocked(dir, path, passphrase, opts, lock)
+	})
 }
 
 // openLocked does the work of OpenSoftware once dir is locked.
