@@ -13,6 +13,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/anya-org/anya/did"
+	"github.com/anya-org/anya/dwn"
 	"github.com/anya-org/anya/keystore"
 	"github.com/anya-org/anya/p2p"
 )
@@ -27,6 +28,7 @@ type Config struct {
 	P2P      p2p.Config      `toml:"p2p"`
 	Keystore keystore.Config `toml:"keystore"`
 	DID      did.Config      `toml:"did"`
+	DWN      dwn.Config      `toml:"dwn"`
 }
 
 // APIConfig is the [api] section.
@@ -62,6 +64,7 @@ func DefaultConfig() Config {
 		P2P:      p2p.DefaultConfig(),
 		Keystore: keystore.DefaultConfig(),
 		DID:      did.DefaultConfig(),
+		DWN:      dwn.DefaultConfig(),
 	}
 }
 
@@ -87,7 +90,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Validate checks every section; the first error names its key.
 func (c Config) Validate() error {
-	for _, v := range []interface{ Validate() error }{c.API, c.Log, c.Storage, c.P2P, c.Keystore, c.DID} {
+	for _, v := range []interface{ Validate() error }{c.API, c.Log, c.Storage, c.P2P, c.Keystore, c.DID, c.DWN} {
 		if err := v.Validate(); err != nil {
 			return &ConfigError{Err: err}
 		}

@@ -46,6 +46,9 @@ func normalise(c Config) Config {
 	if len(c.P2P.Bootstrap) == 0 {
 		c.P2P.Bootstrap = nil
 	}
+	if len(c.DWN.Tenants) == 0 {
+		c.DWN.Tenants = nil
+	}
 	return c
 }
 
@@ -111,6 +114,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{name: "bad api addr flag", flags: map[string]string{"api.addr": "localhost"}, key: "api.addr"},
 		{name: "bad bootstrap", env: []string{"ANYA_P2P_BOOTSTRAP=/ip4/127.0.0.1/tcp/1"}, key: "p2p.bootstrap"},
 		{name: "unknown keystore backend", env: []string{"ANYA_KEYSTORE_BACKEND=tpm"}, key: "keystore.backend"},
+		{name: "bad tenant", env: []string{"ANYA_DWN_TENANTS=did:key:z6Mk1,alice"}, key: "dwn.tenants"},
+		{name: "bad dwn store", env: []string{"ANYA_DWN_STORE=mysql://x"}, key: "dwn.store"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

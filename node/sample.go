@@ -64,6 +64,17 @@ pkcs11_pin_file = {{q .Keystore.PKCS11PINFile}}
 cache_ttl = {{q .DID.CacheTTL}}
 # Timeout of a did:web fetch.
 web_timeout = {{q .DID.WebTimeout}}
+
+[dwn]
+# DIDs the Decentralized Web Node serves besides the node's own (--dwn-tenants,
+# ANYA_DWN_TENANTS); "*" serves any DID. Messages for other DIDs get 401.
+tenants = {{list .DWN.Tenants}}
+# "" keeps DWN messages in the node's datastore; a postgres:// URL uses PostgreSQL.
+store = {{q .DWN.Store}}
+# Largest record data, in bytes, enforced while it streams in.
+max_data_size = {{.DWN.MaxDataSize}}
+# Largest message JSON, in bytes.
+max_message_size = {{.DWN.MaxMessageSize}}
 `
 
 // SampleConfig renders the commented config file with the default values.

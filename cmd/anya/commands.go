@@ -22,9 +22,10 @@ type usageError struct{ error }
 
 // flagKeys maps daemon flags to the config keys they set.
 var flagKeys = map[string]string{
-	"api-addr":   "api.addr",
-	"p2p-listen": "p2p.listen",
-	"bootstrap":  "p2p.bootstrap",
+	"api-addr":    "api.addr",
+	"p2p-listen":  "p2p.listen",
+	"bootstrap":   "p2p.bootstrap",
+	"dwn-tenants": "dwn.tenants",
 }
 
 type globals struct{ dataDir string }
@@ -104,6 +105,7 @@ func daemonCommand(g *globals) *cobra.Command {
 	c.Flags().String("api-addr", def.API.Addr, "HTTP API address (api.addr)")
 	c.Flags().StringSlice("p2p-listen", def.P2P.Listen, "libp2p listen multiaddrs, comma-separated (p2p.listen)")
 	c.Flags().StringSlice("bootstrap", nil, "peers to dial at start, /…/p2p/<peer ID>, comma-separated (p2p.bootstrap)")
+	c.Flags().StringSlice("dwn-tenants", nil, "DIDs the DWN serves besides the node's, or * for any (dwn.tenants)")
 	return c
 }
 
