@@ -14,11 +14,16 @@ build:
 run: build
 	ANYA_HOME=$(ANYA_HOME) ./$(BIN) daemon
 
-# test installs what the tests need (Debian packages, npm packages), then
-# vets and runs every test with the race detector, the conformance suite
-# included and required (no skipping).
+# test installs what the tests need (Debian and npm packages), starts a
+# throwaway PostgreSQL on loopback (stopped again however the tests end),
+# then vets and runs every test with the race detector; the conformance and
+# PostgreSQL tests are required, never skipped.
 test: test-deps vet
-	ANYA_REQUIRE_CONFORMANCE=1 $(GO) test -race -count=1 -timeout 15m ./...
+	@pgdir=$$(mktemp -d); trap 'scripts/postgres.sh stop "$$pgdir"; rm -rf "$$pgdir"' EXIT; \
+	dsn=$$(scripts/postgres.sh start "$$pgdir") || exit 1; \
+	echo "PostgreSQL for the tests: $$dsn"; \
+	ANYA_TEST_POSTGRES="$$dsn" ANYA_REQUIRE_POSTGRES=1 ANYA_REQUIRE_CONFORMANCE=1 \
+	  $(GO) test -race -count=1 -timeout 15m ./...
 
 test-deps:
 	@./scripts/test-deps.sh

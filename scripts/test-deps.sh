@@ -2,6 +2,7 @@
 # Installs what `make test` needs on a fresh Debian machine, skipping what is
 # already there: Node.js and npm (for the outside implementations the
 # conformance tests run), and the npm packages each conformance area pins.
+# PostgreSQL is installed and started by scripts/postgres.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +16,7 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   apt-get install -y -qq "${apt_packages[@]}"
 fi
 
-for lock in conformance/*/package-lock.json; do
-  [ -e "$lock" ] || continue
+for lock in $(find conformance -name package-lock.json -not -path '*/node_modules/*' | sort); do
   dir=$(dirname "$lock")
   if [ ! -d "$dir/node_modules" ] || [ "$lock" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "test-deps: npm ci in $dir"
