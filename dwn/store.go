@@ -85,8 +85,8 @@ type MessageStore interface {
 	Delete(ctx context.Context, tenant, cid string) error
 }
 
-// validateQuery checks a query's shape before any store reads.
-func validateQuery(filters []Filter, sort Sort, page Page) error {
+// ValidateQuery checks a query's shape; every MessageStore calls it before it reads.
+func ValidateQuery(filters []Filter, sort Sort, page Page) error {
 	if len(filters) == 0 {
 		return errors.New("query has no filter")
 	}
@@ -95,7 +95,7 @@ func validateQuery(filters []Filter, sort Sort, page Page) error {
 			return fmt.Errorf("filter %d has no property", i)
 		}
 		for prop, c := range f {
-			if err := c.validate(); err != nil {
+			if err := c.Validate(); err != nil {
 				return fmt.Errorf("filter %d, %s: %w", i, prop, err)
 			}
 		}
@@ -116,7 +116,7 @@ func validateQuery(filters []Filter, sort Sort, page Page) error {
 	return nil
 }
 
-func (c Condition) validate() error {
+func (c Condition) Validate() error {
 	forms := 0
 	if c.Equal != nil {
 		forms++

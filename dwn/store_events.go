@@ -107,7 +107,7 @@ func (l *PebbleEventLog) Append(_ context.Context, tenant, messageCID string, in
 func (l *PebbleEventLog) Query(ctx context.Context, tenant string, filters []Filter, after *Cursor, limit int) ([]string, *Cursor, error) {
 	for i, f := range filters {
 		for prop, c := range f {
-			if err := c.validate(); err != nil {
+			if err := c.Validate(); err != nil {
 				return nil, nil, fmt.Errorf("dwn: event log: filter %d, %s: %w", i, prop, err)
 			}
 		}

@@ -75,7 +75,10 @@ func (l *eventLog) Append(ctx context.Context, tenant, messageCID string, indexe
 func (l *eventLog) Query(ctx context.Context, tenant string, filters []dwn.Filter, after *dwn.Cursor, limit int) ([]string, *dwn.Cursor, error) {
 	for i, f := range filters {
 		for prop, c := range f {
-			if err := validateCondition(c); err != nil {
+			if err := c.Validate(); err != nil {
+				return nil, nil, fmt.Errorf("pgstore: event log: filter %d, %s: %w", i, prop, err)
+			}
+			if err := checkScalars(c); err != nil {
 				return nil, nil, fmt.Errorf("pgstore: event log: filter %d, %s: %w", i, prop, err)
 			}
 		}

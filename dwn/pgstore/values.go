@@ -121,30 +121,27 @@ func (s scalar) column() string {
 	}
 }
 
-// validateCondition checks a condition's shape as dwn does.
-func validateCondition(c dwn.Condition) error {
-	forms := 0
-	if c.Equal != nil {
-		forms++
+// validateQuery checks a query's shape as every store does, then that each
+// value fits a PostgreSQL column.
+func validateQuery(filters []dwn.Filter, sort dwn.Sort, page dwn.Page) error {
+	if err := dwn.ValidateQuery(filters, sort, page); err != nil {
+		return err
 	}
-	if c.OneOf != nil {
-		forms++
-		if len(c.OneOf) == 0 {
-			return errors.New("oneOf is empty")
+	if _, ok := sortColumns[sort.Property]; !ok {
+		return fmt.Errorf("cannot sort by %q (want one of %v)", sort.Property, dwn.SortProperties)
+	}
+	for i, f := range filters {
+		for prop, c := range f {
+			if err := checkScalars(c); err != nil {
+				return fmt.Errorf("filter %d, %s: %w", i, prop, err)
+			}
 		}
 	}
-	if c.GT != nil || c.GTE != nil || c.LT != nil || c.LTE != nil {
-		forms++
-		if c.GT != nil && c.GTE != nil || c.LT != nil && c.LTE != nil {
-			return errors.New("range has both an exclusive and an inclusive bound on one side")
-		}
-	}
-	if c.StartsWith != "" {
-		forms++
-	}
-	if forms != 1 {
-		return fmt.Errorf("condition must use exactly one of equal, oneOf, a range or startsWith (uses %d)", forms)
-	}
+	return nil
+}
+
+// checkScalars reports a condition value PostgreSQL cannot hold.
+func checkScalars(c dwn.Condition) error {
 	for _, v := range append([]any{c.Equal, c.GT, c.GTE, c.LT, c.LTE}, c.OneOf...) {
 		if v == nil {
 			continue
@@ -157,33 +154,6 @@ func validateCondition(c dwn.Condition) error {
 		if _, err := toScalar(c.StartsWith); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// validateQuery checks a query's shape before it reaches the database.
-func validateQuery(filters []dwn.Filter, sort dwn.Sort, page dwn.Page) error {
-	if len(filters) == 0 {
-		return errors.New("query has no filter")
-	}
-	for i, f := range filters {
-		if len(f) == 0 {
-			return fmt.Errorf("filter %d has no property", i)
-		}
-		for prop, c := range f {
-			if err := validateCondition(c); err != nil {
-				return fmt.Errorf("filter %d, %s: %w", i, prop, err)
-			}
-		}
-	}
-	if _, ok := sortColumns[sort.Property]; !ok {
-		return fmt.Errorf("cannot sort by %q (want one of %v)", sort.Property, dwn.SortProperties)
-	}
-	if page.Limit < 0 {
-		return errors.New("page limit is negative")
-	}
-	if page.Cursor != nil && page.Cursor.MessageCID == "" {
-		return errors.New("cursor has no messageCid")
 	}
 	return nil
 }
