@@ -18,7 +18,7 @@ type Reply struct {
 	Status Status `json:"status"`
 	// Entries of a query: messages (RecordsQuery, ProtocolsQuery) or
 	// message CIDs (MessagesQuery).
-	Entries []json.RawMessage `json:"entries,omitempty"`
+	Entries []json.RawMessage `json:"entries,omitzero"`
 	// Entry of a read, without its data (see Data).
 	Entry json.RawMessage `json:"entry,omitempty"`
 	// Cursor of the next page of a query, when one exists.

@@ -60,7 +60,11 @@ func startAPI(n *Node, token string) (*apiServer, error) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 	handle("GET /info", false, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, n.info())
+		// dwn-server's /info fields, then the node's (its version wins).
+		fields := n.dwnServer.InfoFields()
+		info := n.info()
+		fields["did"], fields["peerId"], fields["addrs"], fields["version"] = info.DID, info.PeerID, info.Addrs, info.Version
+		writeJSON(w, http.StatusOK, fields)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg.registry, promhttp.HandlerOpts{Registry: reg.registry}))
 	handle("GET /api/v0/status", true, func(w http.ResponseWriter, r *http.Request) {
@@ -91,13 +95,17 @@ func startAPI(n *Node, token string) (*apiServer, error) {
 		res := n.resolver.Resolve(r.Context(), r.URL.Query().Get("did"))
 		writeJSON(w, http.StatusOK, res)
 	})
+	// Everything else is the DWN, as dwn-server serves it: POST / with the
+	// dwn-request header, the WebSocket on GET /, and the REST routes. It
+	// bounds record data itself while streaming, so no body limit here.
+	mux.Handle("/", reg.instrument("dwn", n.dwnServer))
 	a.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    n.dwnServer.MaxHeaderBytes(), // dwn-request headers carry whole messages
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
 	go func() {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/anya-org/anya/did"
+	"github.com/anya-org/anya/dwn"
+	"github.com/anya-org/anya/dwn/server"
 	"github.com/anya-org/anya/keystore"
 	"github.com/anya-org/anya/p2p"
 	pebbleds "github.com/ipfs/go-ds-pebble"
@@ -28,13 +30,15 @@ type Node struct {
 	log     *slog.Logger
 	started time.Time
 
-	keys     keystore.Keystore
-	identity keystore.Signer
-	did      string
-	store    *pebbleds.Datastore
-	resolver *did.Registry
-	host     *p2p.Host
-	api      *apiServer
+	keys      keystore.Keystore
+	identity  keystore.Signer
+	did       string
+	store     *pebbleds.Datastore
+	resolver  *did.Registry
+	host      *p2p.Host
+	api       *apiServer
+	dwn       *dwn.DWN
+	dwnServer *server.Server
 
 	stopOnce sync.Once
 	stopErr  error
@@ -128,6 +132,10 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	n.push(n.host.Close)
 	if len(cfg.P2P.Bootstrap) > 0 {
 		go n.host.Connect(ctx, cfg.P2P.Bootstrap)
+	}
+
+	if err := n.startDWN(ctx); err != nil {
+		return nil, err
 	}
 
 	token, err := loadOrCreateToken(opts.DataDir)
