@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/anya-org/anya/node.Version=$(VERSION)
 ANYA_HOME ?= $(HOME)/.anya
 
-.PHONY: build run test test-deps vet unit conformance bench lint fuzz clean
+.PHONY: build run test test-deps vet conformance bench bench-dwn lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/anya
@@ -36,6 +36,12 @@ conformance: test-deps
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# bench-dwn runs `anya bench dwn` against an anya node and against
+# @web5/dwn-server 0.6.1 (from npm, cached outside the repo) on this machine,
+# and prints both and their ratio. BENCH_ARGS: writes concurrency queries.
+bench-dwn: build
+	scripts/bench-dwn.sh $(BENCH_ARGS)
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

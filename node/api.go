@@ -98,6 +98,7 @@ func startAPI(n *Node, token string) (*apiServer, error) {
 	// Everything else is the DWN, as dwn-server serves it: POST / with the
 	// dwn-request header, the WebSocket on GET /, and the REST routes. It
 	// bounds record data itself while streaming, so no body limit here.
+	n.dwnAdminRoutes(handle)
 	mux.Handle("/", reg.instrument("dwn", n.dwnServer))
 	a.srv = &http.Server{
 		Handler:           mux,

@@ -42,7 +42,7 @@ func newRootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(initCommand(g), daemonCommand(g), idCommand(g), didCommand(g), statusCommand(g), versionCommand())
+	root.AddCommand(initCommand(g), daemonCommand(g), idCommand(g), didCommand(g), statusCommand(g), versionCommand(), dwnCommand(g), benchCommand())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
