@@ -198,21 +198,25 @@ func (d *dwnAdmin) write(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, DWNWriteResult{RecordID: m.RecordID, ContextID: m.ContextID, MessageCID: c.String(), Reply: rb})
 }
 
+// ScalarFromText reads a value given as text, as tags are: a JSON number or
+// boolean stays one, anything else is a string.
+func ScalarFromText(s string) any {
+	var v any
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	if d.Decode(&v) == nil && !d.More() {
+		switch v.(type) {
+		case json.Number, bool:
+			return v
+		}
+	}
+	return s
+}
+
 // tagValue types tag values given as text: a JSON number or boolean stays
 // one, anything else is a string; several values make an array.
 func tagValue(vs []string) any {
-	one := func(s string) any {
-		var v any
-		d := json.NewDecoder(strings.NewReader(s))
-		d.UseNumber()
-		if d.Decode(&v) == nil && !d.More() {
-			switch v.(type) {
-			case json.Number, bool:
-				return v
-			}
-		}
-		return s
-	}
+	one := ScalarFromText
 	if len(vs) == 1 {
 		return one(vs[0])
 	}

@@ -46,21 +46,6 @@ func parseTags(flags []string) (map[string][]string, error) {
 	return tags, nil
 }
 
-// jsonScalar reads a tag value as the admin API does: a JSON number or
-// boolean stays one, anything else is a string.
-func jsonScalar(s string) any {
-	var v any
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	if d.Decode(&v) == nil && !d.More() {
-		switch v.(type) {
-		case json.Number, bool:
-			return v
-		}
-	}
-	return s
-}
-
 func dwnWriteCommand(g *globals) *cobra.Command {
 	var req node.DWNWriteRequest
 	var tags []string
@@ -154,7 +139,7 @@ func dwnQueryCommand(g *globals) *cobra.Command {
 				}
 				tf := map[string]any{}
 				for k, vs := range tm {
-					tf[k] = jsonScalar(vs[len(vs)-1])
+					tf[k] = node.ScalarFromText(vs[len(vs)-1])
 				}
 				filter["tags"] = tf
 			}
