@@ -226,8 +226,10 @@ func (d *Descriptor) parse(m map[string]any) error {
 			return invalid(p+".dataSize", "is %s, not a number", jsonKind(x))
 		}
 		i, _, isInt, err := jsNumber(n)
-		if err != nil || !isInt || i < 0 {
-			return invalid(p+".dataSize", "%s is not a non-negative integer", truncate(string(n), 40))
+		// A negative size passes, as the reference's schema lets it: such a
+		// message fails later, on its data or its record ID.
+		if err != nil || !isInt {
+			return invalid(p+".dataSize", "%s is not an integer", truncate(string(n), 40))
 		}
 		d.DataSize = &i
 	}

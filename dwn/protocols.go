@@ -3,12 +3,23 @@ package dwn
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/anya-org/anya/dwn/protocol"
 )
 
 func (d *DWN) protocolsConfigure(ctx context.Context, tenant string, m *Message) *Reply {
 	def, _ := descriptorTree(m)["definition"].(map[string]any)
 	if err := validateDefinition(m.Tree()["descriptor"].(map[string]any)["definition"], def); err != nil {
 		return errReply(400, err)
+	}
+	var rawDef struct {
+		Definition json.RawMessage `json:"definition"`
+	}
+	if err := json.Unmarshal(m.Descriptor, &rawDef); err != nil {
+		return errReply(400, newErr(codeSchemaValidatorFailure, "descriptor: %v", err))
+	}
+	if _, err := protocol.ParseDefinition(rawDef.Definition); err != nil {
+		return errReply(400, toDwnErr(err))
 	}
 	a, err := parseAuth(m, false)
 	if err == nil {
@@ -21,7 +32,7 @@ func (d *DWN) protocolsConfigure(ctx context.Context, tenant string, m *Message)
 		return errReply(401, err)
 	}
 	if a.delegated {
-		if err := d.authorizeDelegate(ctx, tenant, m, a); err != nil {
+		if err := d.authorizeDelegate(ctx, tenant, m, a, nil); err != nil {
 			return errReply(401, err)
 		}
 	}

@@ -86,7 +86,7 @@ func canDelete(m *Message, n *stored) bool {
 // authorizeRecordsDelete is RecordsDeleteHandler.authorizeRecordsDelete.
 func (d *DWN) authorizeRecordsDelete(ctx context.Context, tenant string, m *Message, a *auth, initial *stored) error {
 	if a.delegated {
-		if err := d.authorizeDelegate(ctx, tenant, m, a); err != nil {
+		if err := d.authorizeDelegate(ctx, tenant, m, a, initial.m); err != nil {
 			return err
 		}
 	}

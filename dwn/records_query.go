@@ -133,7 +133,7 @@ func (d *DWN) recordsQuery(ctx context.Context, tenant string, m *Message) *Repl
 			return errReply(401, err)
 		}
 		if a.delegated {
-			if err := d.authorizeDelegate(ctx, tenant, m, a); err != nil {
+			if err := d.authorizeDelegate(ctx, tenant, m, a, nil); err != nil {
 				return errReply(401, err)
 			}
 		}

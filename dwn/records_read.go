@@ -104,7 +104,7 @@ func (d *DWN) initialWrite(ctx context.Context, tenant, recordID string) (*store
 // authorizeRecordsRead is RecordsReadHandler.authorizeRecordsRead.
 func (d *DWN) authorizeRecordsRead(ctx context.Context, tenant string, m *Message, a *auth, record *stored) error {
 	if a != nil && a.delegated {
-		if err := d.authorizeDelegate(ctx, tenant, m, a); err != nil {
+		if err := d.authorizeDelegate(ctx, tenant, m, a, record.m); err != nil {
 			return err
 		}
 	}

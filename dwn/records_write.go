@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/anya-org/anya/dwn/protocol"
 )
 
 // stored is a message read back from the message store.
@@ -208,6 +210,13 @@ func checkDelegatedGrantIntegrity(m *Message, a *auth) error {
 	if err != nil {
 		return newErr(codeSchemaValidatorFailure, "authorDelegatedGrant: %s", parseErrText(err))
 	}
+	grant, err := delegatedGrant(a, "authorDelegatedGrant")
+	if err != nil {
+		return err
+	}
+	if !grant.Delegated {
+		return newErr(codeDelegateNotADelegatedGrant, "The owner delegated grant given is not a delegated grant.")
+	}
 	if gm.Desc.Recipient != a.signer {
 		return newErr("RecordsAuthorDelegatedGrantGrantedToAndOwnerSignatureMismatch", "grantedTo %s in author delegated grant must be the same as the signer %s of the message signature.", gm.Desc.Recipient, a.signer)
 	}
@@ -262,6 +271,13 @@ func (d *DWN) recordsWrite(ctx context.Context, tenant string, m *Message, data 
 		return errReply(400, newErr("RecordsWriteNotAllowedAfterDelete", "RecordsWrite is not allowed after a RecordsDelete."))
 	}
 
+	if err := d.preProcessCoreWrite(ctx, tenant, m); err != nil {
+		if _, ok := err.(*Error); ok {
+			return errReply(400, err)
+		}
+		return d.internal("permission revocation", err)
+	}
+
 	sm := &StoredMessage{CID: w.cid, Message: m.Raw()}
 	isLatest := false
 	dataSize := int64(0)
@@ -276,6 +292,13 @@ func (d *DWN) recordsWrite(ctx context.Context, tenant string, m *Message, data 
 				return errReply(400, err)
 			}
 			return d.internal("store data", err)
+		}
+		if m.Desc.Protocol == PermissionsProtocolURI && dataSize <= MaxEncodedDataSize {
+			// RecordsWriteHandler.validateSchemaForCoreRecordsWrite.
+			b, _ := base64.RawURLEncoding.DecodeString(enc)
+			if err := protocol.ValidatePermissionRecord(protoRecord(m, w.a.author), b, nil); err != nil {
+				return errReply(400, toDwnErr(err))
+			}
 		}
 		sm.EncodedData = enc
 		isLatest = true
@@ -492,7 +515,12 @@ func (d *DWN) authorizeRecordsWrite(ctx context.Context, tenant string, w *write
 		return newErr(codeOwnerTenantMismatch, "Owner %s must be the same as tenant %s when specified.", a.owner, tenant)
 	}
 	if a.delegated {
-		if err := d.authorizeDelegate(ctx, tenant, w.m, a); err != nil {
+		if err := d.authorizeDelegate(ctx, tenant, w.m, a, nil); err != nil {
+			return err
+		}
+	}
+	if _, ok := a.raw["ownerDelegatedGrant"]; ok {
+		if err := d.authorizeOwnerDelegate(ctx, tenant, w.m, a); err != nil {
 			return err
 		}
 	}
@@ -510,3 +538,31 @@ func (d *DWN) authorizeRecordsWrite(ctx context.Context, tenant string, w *write
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// preProcessCoreWrite is RecordsWriteHandler.preProcessingForCoreRecordsWrite:
+// a permission revocation's "protocol" tag must be the revoked grant's
+// scope protocol (both absent, or equal).
+func (d *DWN) preProcessCoreWrite(ctx context.Context, tenant string, m *Message) error {
+	if m.Desc.Protocol != PermissionsProtocolURI || m.Desc.ProtocolPath != protocol.PermissionRevocationPath {
+		return nil
+	}
+	g, err := d.fetchGrant(ctx, tenant, m.Desc.ParentID)
+	if err != nil {
+		return err
+	}
+	tag, hasTag := m.Desc.Tags["protocol"]
+	tagStr, isStr := tag.(string)
+	grantProtocol := g.Scope.Protocol
+	if hasTag != (grantProtocol != "") || (hasTag && (!isStr || tagStr != grantProtocol)) {
+		return newErr(protocol.CodePermissionsProtocolValidateRevocationProtocolTagMismatch,
+			"Revocation protocol %s does not match grant protocol %s", jsString(tag), orUndefined(grantProtocol))
+	}
+	return nil
+}
+
+func orUndefined(s string) string {
+	if s == "" {
+		return "undefined"
+	}
+	return s
+}
