@@ -12,14 +12,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anya-org/anya/dwn/pgstore/pgtest"
 )
 
 // TestDifferentialHarness runs the dwn-sdk-js 0.5.2 differential harness
-// (harness/, 300+ scenarios) against a real anya daemon: every message goes
-// both to the SDK's in-process Dwn and to the node, and the replies must
-// agree. Scenarios listed in expected-failures.txt are known gaps: they must
-// fail (so the list shrinks as the DWN grows), every other must pass.
+// (harness/, 300+ scenarios) against a real anya daemon, once on the
+// embedded store and once on PostgreSQL: every message goes both to the
+// SDK's in-process Dwn and to the node, and the replies must agree.
+// Scenarios listed in expected-failures.txt are known gaps: they must fail
+// (so the list shrinks as the DWN grows), every other must pass.
 func TestDifferentialHarness(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { runHarness(t, "") })
+	t.Run("postgres", func(t *testing.T) { runHarness(t, pgtest.FreshDatabase(t)) })
+}
+
+// runHarness runs the harness against a daemon whose DWN uses store ("":
+// the embedded one).
+func runHarness(t *testing.T, store string) {
 	harness, err := filepath.Abs("harness")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +62,7 @@ func TestDifferentialHarness(t *testing.T) {
 	daemon := exec.Command(bin, "--data", data, "daemon", "--api-addr", "127.0.0.1:0",
 		"--p2p-listen", "/ip4/127.0.0.1/tcp/0",
 		"--dwn-tenants", strings.Join(strings.Fields(string(tenants)), ","))
-	daemon.Env = append(os.Environ(), "ANYA_PASSPHRASE=conformance", "ANYA_LOG_LEVEL=warn")
+	daemon.Env = append(os.Environ(), "ANYA_PASSPHRASE=conformance", "ANYA_LOG_LEVEL=warn", "ANYA_DWN_STORE="+store)
 	logs, err := os.Create(filepath.Join(work, "daemon.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,79 +2,21 @@ package pgstore
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/anya-org/anya/dwn"
+	"github.com/anya-org/anya/dwn/pgstore/pgtest"
 	"github.com/anya-org/anya/dwn/storetest"
 )
 
-// The tests need a PostgreSQL server: ANYA_TEST_POSTGRES is the DSN of a
-// database whose role may create databases (scripts/postgres.sh start
-// prints one). Without it they skip, or fail if ANYA_REQUIRE_POSTGRES=1.
-// Each test gets a database of its own, dropped at cleanup.
-
-func adminDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("ANYA_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("ANYA_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("ANYA_REQUIRE_POSTGRES=1 but ANYA_TEST_POSTGRES is not set (start one with scripts/postgres.sh start DIR)")
-		}
-		t.Skip("ANYA_TEST_POSTGRES is not set")
-	}
-	return dsn
-}
-
-// freshDatabase creates an empty database and returns its DSN.
-func freshDatabase(t testing.TB) string {
-	t.Helper()
-	admin := adminDSN(t)
-	ctx := context.Background()
-	var b [6]byte
-	crand.Read(b[:])
-	name := "anya_test_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect to ANYA_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	if strings.HasPrefix(admin, "postgres://") || strings.HasPrefix(admin, "postgresql://") {
-		u, err := url.Parse(admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	return admin + " dbname=" + name
-}
-
 func openStore(t testing.TB) *Store {
 	t.Helper()
-	dsn := freshDatabase(t)
+	dsn := pgtest.FreshDatabase(t)
 	s, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +44,7 @@ func TestDataStoreSuite(t *testing.T) {
 func TestOpenIdempotentAndVersioned(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := freshDatabase(t)
+	dsn := pgtest.FreshDatabase(t)
 	s, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
