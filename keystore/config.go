@@ -25,8 +25,8 @@ const (
 
 // Config is the [keystore] section of anya.toml.
 type Config struct {
-	// Backend is "software" (the default). "pkcs11" is not implemented
-	// yet (issue 6).
+	// Backend is "software" (the default). "pkcs11", the HSM backend, comes
+	// with issue 6 and is refused until then.
 	Backend string `toml:"backend"`
 	// PassphraseFile is the file holding the passphrase. "" means the
 	// environment variable ANYA_PASSPHRASE or the node's default file.

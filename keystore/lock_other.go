@@ -4,7 +4,7 @@ package keystore
 
 import "errors"
 
-// dirLock is not implemented on this platform.
+// dirLock has no implementation off Unix: lockDir refuses instead.
 type dirLock struct{}
 
 // lockDir fails: without a lock two processes could corrupt the store.
