@@ -11,10 +11,12 @@ import messages from './messages.mjs';
 import permissions from './permissions.mjs';
 import auth from './auth.mjs';
 import malformed from './malformed.mjs';
+import websocket from './ws.mjs';
+import rest from './rest.mjs';
 
 // catalogue returns every scenario as {name, fn, tenant}.
 export function catalogue() {
-  const all = [records, read, query, del, subscribe, protocols, messages, permissions, auth, malformed].flat();
+  const all = [records, read, query, del, subscribe, protocols, messages, permissions, auth, malformed, websocket, rest].flat();
   const seen = new Set();
   return all.map(([name, fn, opts]) => {
     if (seen.has(name)) throw new Error(`duplicate scenario ${name}`);
