@@ -49,13 +49,25 @@ type DWN struct {
 	log      *slog.Logger
 	stream   *eventStream
 
-	// locks serialises the mutating handlers of one tenant, so that the
-	// read-compare-write of "newest message wins" is atomic.
+	// batcher applies a handler's change in one batch; nil when the
+	// stores are not the embedded ones on one database.
+	batcher *pebbleBatcher
+
+	// locks makes the read-compare-write of "newest message wins" atomic.
+	// A handler whose reads and writes stay within one record (a RecordsWrite
+	// outside any protocol) holds its tenant's lock shared and the record's
+	// lock; every other mutating handler holds its tenant's lock exclusively.
 	locksMu sync.Mutex
 	locks   map[string]*tenantLock
 }
 
 type tenantLock struct {
+	rw      sync.RWMutex
+	refs    int
+	records map[string]*recordLock
+}
+
+type recordLock struct {
 	mu   sync.Mutex
 	refs int
 }
@@ -78,6 +90,7 @@ func New(opts Options) (*DWN, error) {
 		log:      opts.Logger,
 		stream:   newEventStream(),
 		locks:    make(map[string]*tenantLock),
+		batcher:  newPebbleBatcher(opts.Messages, opts.Events),
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -167,22 +180,65 @@ func parseErrText(err error) string {
 // to unlock.
 func (d *DWN) lockTenant(tenant string) func() {
 	d.locksMu.Lock()
+	l := d.tenantLockRef(tenant)
+	d.locksMu.Unlock()
+	l.rw.Lock()
+	return func() {
+		l.rw.Unlock()
+		d.locksMu.Lock()
+		d.tenantLockUnref(tenant, l)
+		d.locksMu.Unlock()
+	}
+}
+
+// lockRecord serialises the handlers of one record of a tenant, and
+// excludes the handlers that hold the tenant's lock; call the result to
+// unlock. Only a handler that reads and writes nothing but the record's own
+// messages (and data) may use it instead of lockTenant.
+func (d *DWN) lockRecord(tenant, recordID string) func() {
+	d.locksMu.Lock()
+	l := d.tenantLockRef(tenant)
+	if l.records == nil {
+		l.records = make(map[string]*recordLock)
+	}
+	r := l.records[recordID]
+	if r == nil {
+		r = &recordLock{}
+		l.records[recordID] = r
+	}
+	r.refs++
+	d.locksMu.Unlock()
+	l.rw.RLock()
+	r.mu.Lock()
+	return func() {
+		r.mu.Unlock()
+		l.rw.RUnlock()
+		d.locksMu.Lock()
+		r.refs--
+		if r.refs == 0 {
+			delete(l.records, recordID)
+		}
+		d.tenantLockUnref(tenant, l)
+		d.locksMu.Unlock()
+	}
+}
+
+// tenantLockRef returns the tenant's lock and counts a user; locksMu is held.
+func (d *DWN) tenantLockRef(tenant string) *tenantLock {
 	l := d.locks[tenant]
 	if l == nil {
 		l = &tenantLock{}
 		d.locks[tenant] = l
 	}
 	l.refs++
-	d.locksMu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
-		d.locksMu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(d.locks, tenant)
-		}
-		d.locksMu.Unlock()
+	return l
+}
+
+// tenantLockUnref drops a user of the tenant's lock; locksMu is held.
+func (d *DWN) tenantLockUnref(tenant string, l *tenantLock) {
+	l.refs--
+	if l.refs == 0 {
+		delete(d.locks, tenant)
 	}
 }
 

@@ -469,7 +469,21 @@ type Verifier struct {
 	mu    sync.Mutex
 	byKey map[[32]byte]*list.Element
 	order list.List // of *jwsCacheEntry, oldest (soonest to expire) first
+
+	// keys caches the public keys of did:key signers, by DID and kid, for
+	// the signature cache's TTL (a did:key document is computed from the
+	// DID alone); disabled with that cache.
+	keysMu sync.RWMutex
+	keys   map[string]cachedKey
 }
+
+type cachedKey struct {
+	pub     any
+	expires time.Time
+}
+
+// maxCachedKeys bounds Verifier.keys; the cache starts over when full.
+const maxCachedKeys = 4096
 
 type jwsCacheEntry struct {
 	key     [32]byte
@@ -545,6 +559,32 @@ func (v *Verifier) Verify(ctx context.Context, j *GeneralJWS) (string, error) {
 // publicKey finds the key for kid (whose DID is signerDID), as the
 // reference's GeneralJwsVerifier.getPublicKey and its schema checks.
 func (v *Verifier) publicKey(ctx context.Context, kid, signerDID string) (any, error) {
+	if v.ttl <= 0 || !strings.HasPrefix(signerDID, "did:key:") {
+		return v.resolvePublicKey(ctx, kid, signerDID)
+	}
+	ck := signerDID + "\x00" + kid
+	now := v.now()
+	v.keysMu.RLock()
+	c, ok := v.keys[ck]
+	v.keysMu.RUnlock()
+	if ok && now.Before(c.expires) {
+		return c.pub, nil
+	}
+	pub, err := v.resolvePublicKey(ctx, kid, signerDID)
+	if err != nil {
+		return nil, err
+	}
+	v.keysMu.Lock()
+	if v.keys == nil || len(v.keys) >= maxCachedKeys {
+		v.keys = make(map[string]cachedKey)
+	}
+	v.keys[ck] = cachedKey{pub: pub, expires: now.Add(v.ttl)}
+	v.keysMu.Unlock()
+	return pub, nil
+}
+
+// resolvePublicKey resolves the signer's DID and decodes the key kid names.
+func (v *Verifier) resolvePublicKey(ctx context.Context, kid, signerDID string) (any, error) {
 	res := v.resolver.Resolve(ctx, signerDID)
 	if err := res.Err(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {

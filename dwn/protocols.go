@@ -65,11 +65,11 @@ func (d *DWN) protocolsConfigure(ctx context.Context, tenant string, m *Message)
 	var reply *Reply
 	if n == nil || newer(m.Desc.MessageTimestamp, cid, n.m.Desc.MessageTimestamp, n.cid) {
 		ix := protocolsConfigureIndexes(m, a.author)
-		if err := d.messages.Put(ctx, tenant, &StoredMessage{CID: cid, Message: m.Raw(), Indexes: ix}); err != nil {
+		var ch change
+		ch.putNew(&StoredMessage{CID: cid, Message: m.Raw(), Indexes: ix})
+		ch.appendEvent(cid, ix)
+		if err := d.apply(ctx, tenant, &ch); err != nil {
 			return d.internal("put message", err)
-		}
-		if _, err := d.events.Append(ctx, tenant, cid, ix); err != nil {
-			return d.internal("append event", err)
 		}
 		d.stream.emit(tenant, recordEvent(m.Raw(), nil), ix)
 		newestTS, newestCID = m.Desc.MessageTimestamp, cid
@@ -79,18 +79,16 @@ func (d *DWN) protocolsConfigure(ctx context.Context, tenant string, m *Message)
 		reply = statusReply(409, detailConflict)
 	}
 	var deleted []string
+	var ch change
 	for _, s := range existing {
 		if newer(newestTS, newestCID, s.m.Desc.MessageTimestamp, s.cid) {
-			if err := d.messages.Delete(ctx, tenant, s.cid); err != nil {
-				return d.internal("delete message", err)
-			}
+			ch.del(s.cid)
 			deleted = append(deleted, s.cid)
 		}
 	}
-	if len(deleted) > 0 {
-		if err := d.events.Delete(ctx, tenant, deleted...); err != nil {
-			return d.internal("delete events", err)
-		}
+	ch.deleteEvents(deleted...)
+	if err := d.apply(ctx, tenant, &ch); err != nil {
+		return d.internal("delete messages", err)
 	}
 	return reply
 }

@@ -48,19 +48,27 @@ func (d *DWN) recordsDelete(ctx context.Context, tenant string, m *Message) *Rep
 	}
 
 	ix := recordsDeleteIndexes(m, a.author, initial.m)
-	if err := d.messages.Put(ctx, tenant, &StoredMessage{CID: cid, Message: m.Raw(), Indexes: ix}); err != nil {
+	var ch change
+	ch.putNew(&StoredMessage{CID: cid, Message: m.Raw(), Indexes: ix})
+	ch.appendEvent(cid, ix)
+	if err := d.apply(ctx, tenant, &ch); err != nil {
 		return d.internal("put message", err)
 	}
-	if _, err := d.events.Append(ctx, tenant, cid, ix); err != nil {
-		return d.internal("append event", err)
-	}
-	d.stream.emit(tenant, recordEvent(m.Raw(), initial.sm.Message), ix)
+	d.stream.emit(tenant, recordEvent(m.Raw(), initial.withData()), ix)
 	if m.Desc.Prune != nil && *m.Desc.Prune {
 		if err := d.purgeDescendants(ctx, tenant, m.Desc.RecordID, 0); err != nil {
 			return d.internal("prune descendants", err)
 		}
 	}
-	if err := d.deleteOlder(ctx, tenant, existing, m.Desc.MessageTimestamp, cid, m); err != nil {
+	ch = change{}
+	dataGone, err := d.deleteOlder(&ch, existing, m.Desc.MessageTimestamp, cid, m)
+	if err == nil {
+		err = d.apply(ctx, tenant, &ch)
+	}
+	if err == nil {
+		err = d.deleteData(ctx, tenant, dataGone)
+	}
+	if err != nil {
 		return d.internal("delete older messages", err)
 	}
 	return statusReply(202, detailAccepted)
@@ -141,16 +149,16 @@ func (d *DWN) purgeDescendants(ctx context.Context, tenant, recordID string, dep
 			}
 		}
 		cids := make([]string, len(msgs))
+		var ch change
 		for i, s := range msgs {
 			cids[i] = s.cid
 		}
-		if err := d.events.Delete(ctx, tenant, cids...); err != nil {
-			return err
+		ch.deleteEvents(cids...)
+		for _, cid := range cids {
+			ch.del(cid)
 		}
-		for _, c := range cids {
-			if err := d.messages.Delete(ctx, tenant, c); err != nil {
-				return err
-			}
+		if err := d.apply(ctx, tenant, &ch); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -170,19 +170,24 @@ func (d *DWN) recordsQuery(ctx context.Context, tenant string, m *Message) *Repl
 	if len(filters) == 0 {
 		return &Reply{Status: Status{Code: 200, Detail: detailOK}, Entries: []json.RawMessage{}}
 	}
-	results, cursor, err := d.loadAll(ctx, tenant, filters, sort, page)
+	// The results are RecordsWrites (the filters say method Write): what the
+	// reply needs of each is in its indexes, so the stored messages are not
+	// parsed again.
+	results, cursor, err := d.messages.Query(ctx, tenant, filters, sort, page)
 	if err != nil {
 		return d.internal("query records", err)
 	}
 	entries := make([]json.RawMessage, 0, len(results))
 	for _, r := range results {
-		e := r.sm.Message
-		if r.sm.EncodedData != "" || r.isLatestBaseState() && r.m.Desc.DataSize != nil && *r.m.Desc.DataSize <= MaxEncodedDataSize {
-			q, _ := json.Marshal(r.sm.EncodedData)
-			e = withField(e, "encodedData", q)
+		e := r.Message
+		latest, _ := r.Indexes["isLatestBaseState"].(bool)
+		size, hasSize := r.Indexes["dataSize"].(float64)
+		if r.EncodedData != "" || latest && hasSize && size <= MaxEncodedDataSize {
+			e = withField(e, "encodedData", jsonString(r.EncodedData))
 		}
-		if !r.isInitialWrite() {
-			iw, err := d.initialWrite(ctx, tenant, r.m.RecordID)
+		recordID, _ := r.Indexes["recordId"].(string)
+		if entryID, _ := r.Indexes["entryId"].(string); entryID == "" || entryID != recordID {
+			iw, err := d.initialWrite(ctx, tenant, recordID)
 			if err != nil {
 				return d.internal("query initial write", err)
 			}
@@ -193,4 +198,31 @@ func (d *DWN) recordsQuery(ctx context.Context, tenant string, m *Message) *Repl
 		entries = append(entries, e)
 	}
 	return &Reply{Status: Status{Code: 200, Detail: detailOK}, Entries: entries, Cursor: cursor}
+}
+
+// withData is the stored message with its inline data as encodedData, as
+// events carry an initial write.
+func (s *stored) withData() []byte {
+	if s.sm.EncodedData == "" {
+		return s.sm.Message
+	}
+	return withField(s.sm.Message, "encodedData", jsonString(s.sm.EncodedData))
+}
+
+// jsonString is json.Marshal of a string, with a fast path for strings
+// that need no escaping (base64url data).
+func jsonString(s string) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if !plain {
+		q, _ := json.Marshal(s)
+		return q
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

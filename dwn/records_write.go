@@ -247,7 +247,17 @@ func (d *DWN) recordsWrite(ctx context.Context, tenant string, m *Message, data 
 		return errReply(401, err)
 	}
 
-	unlock := d.lockTenant(tenant)
+	// A write outside any protocol reads and writes only its own record's
+	// messages and data (its authorization, done above, only reads), so
+	// writes of different records run concurrently; a protocol write may
+	// depend on other records (parents, roles, grants) and excludes every
+	// other mutating handler of the tenant.
+	var unlock func()
+	if m.Desc.Protocol == "" {
+		unlock = d.lockRecord(tenant, m.RecordID)
+	} else {
+		unlock = d.lockTenant(tenant)
+	}
 	defer unlock()
 
 	existing, err := d.recordMessages(ctx, tenant, m.RecordID)
@@ -338,18 +348,25 @@ func (d *DWN) recordsWrite(ctx context.Context, tenant string, m *Message, data 
 		return d.internal("indexes", err)
 	}
 	sm.Indexes = ix
-	if err := d.messages.Put(ctx, tenant, sm); err != nil {
-		return d.internal("put message", err)
-	}
+	var c change
+	c.putNew(sm) // existing holds every message of the record: none has w.cid
 	// The reference appends every stored write to the event log, a data-less
 	// initial write too (it is not queryable, but sync sees it).
-	if _, err := d.events.Append(ctx, tenant, w.cid, ix); err != nil {
-		return d.internal("append event", err)
+	c.appendEvent(w.cid, ix)
+	dataGone, err := d.deleteOlder(&c, existing, m.Desc.MessageTimestamp, w.cid, m)
+	if err != nil {
+		return d.internal("delete older messages", err)
+	}
+	if err := d.apply(ctx, tenant, &c); err != nil {
+		return d.internal("put message", err)
+	}
+	if err := d.deleteData(ctx, tenant, dataGone); err != nil {
+		return d.internal("delete older messages", err)
 	}
 	if isLatest {
 		var iw []byte
 		if initial != nil {
-			iw = initial.sm.Message
+			iw = initial.withData()
 		}
 		d.stream.emit(tenant, recordEvent(m.Raw(), iw), ix)
 	}
@@ -357,10 +374,22 @@ func (d *DWN) recordsWrite(ctx context.Context, tenant string, m *Message, data 
 	if w.initial && data == nil {
 		reply = statusReply(204, detailNoContent)
 	}
-	if err := d.deleteOlder(ctx, tenant, existing, m.Desc.MessageTimestamp, w.cid, m); err != nil {
-		return d.internal("delete older messages", err)
-	}
 	return reply
+}
+
+// dataRef names data in the DataStore.
+type dataRef struct{ recordID, dataCID string }
+
+// deleteData deletes data the messages referring to it no longer need; it
+// runs after the change that removed those messages is durable, so a crash
+// leaves unreferenced data rather than a message without its data.
+func (d *DWN) deleteData(ctx context.Context, tenant string, refs []dataRef) error {
+	for _, r := range refs {
+		if err := d.data.Delete(ctx, tenant, r.recordID, r.dataCID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *stored) isLatestBaseState() bool {
@@ -469,38 +498,32 @@ func checkData(wantCID string, wantSize int64, gotCID string, gotSize int64) err
 // deleteOlder is StorageController.deleteAllOlderMessagesButKeepInitialWrite:
 // every message older than the newest is deleted with its data and event,
 // except the initial write, which is kept without data and marked as no
-// longer the latest base state.
-func (d *DWN) deleteOlder(ctx context.Context, tenant string, existing []*stored, newestTS, newestCID string, newestMsg *Message) error {
+// longer the latest base state. It adds the message and event changes to c
+// and returns the data to delete once c is applied.
+func (d *DWN) deleteOlder(c *change, existing []*stored, newestTS, newestCID string, newestMsg *Message) ([]dataRef, error) {
 	var deleted []string
+	var data []dataRef
 	for _, s := range existing {
 		if !newer(newestTS, newestCID, s.m.Desc.MessageTimestamp, s.cid) {
 			continue
 		}
 		if s.isWrite() && s.m.Desc.DataSize != nil && *s.m.Desc.DataSize > MaxEncodedDataSize &&
 			!(newestMsg.Desc.Is("Records", "Write") && s.m.Desc.DataCID == newestMsg.Desc.DataCID) {
-			if err := d.data.Delete(ctx, tenant, s.m.RecordID, s.m.Desc.DataCID); err != nil {
-				return err
-			}
+			data = append(data, dataRef{s.m.RecordID, s.m.Desc.DataCID})
 		}
-		if err := d.messages.Delete(ctx, tenant, s.cid); err != nil {
-			return err
-		}
+		c.del(s.cid)
 		if s.isInitialWrite() {
 			ix, err := recordsWriteIndexes(s.m, s.author(), attesterOf(s), false)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if err := d.messages.Put(ctx, tenant, &StoredMessage{CID: s.cid, Message: s.sm.Message, Indexes: ix}); err != nil {
-				return err
-			}
+			c.put(&StoredMessage{CID: s.cid, Message: s.sm.Message, Indexes: ix})
 		} else {
 			deleted = append(deleted, s.cid)
 		}
 	}
-	if len(deleted) > 0 {
-		return d.events.Delete(ctx, tenant, deleted...)
-	}
-	return nil
+	c.deleteEvents(deleted...)
+	return data, nil
 }
 
 func attesterOf(s *stored) string {

@@ -3,7 +3,6 @@ package dwn
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -68,39 +67,60 @@ func watermarkKey(tenant, cid string) []byte {
 
 // Append implements EventLog.
 func (l *PebbleEventLog) Append(_ context.Context, tenant, messageCID string, indexes Indexes) (string, error) {
-	ix := Indexes{}
-	for k, v := range indexes {
-		n, err := normaliseIndexValue(v)
-		if err != nil {
-			return "", fmt.Errorf("dwn: event log: index %s: %w", k, err)
-		}
-		ix[k] = n
+	ix, err := normaliseIndexes(indexes)
+	if err != nil {
+		return "", fmt.Errorf("dwn: event log: %w", err)
 	}
-	value, err := json.Marshal(storedEvent{CID: messageCID, Indexes: ix})
+	value, err := encodeEvent(messageCID, ix)
 	if err != nil {
 		return "", err
 	}
-	// One lock orders ULID generation and the write, so watermarks are
-	// written in increasing order and a reader never sees a gap fill later.
+	b := l.db.NewBatch()
+	// One lock orders ULID generation and the batch's entry into the commit
+	// pipeline, so watermarks become visible in increasing order and a
+	// reader never sees a gap fill later; the sync is awaited outside it,
+	// so concurrent appends share one.
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	id, err := ulid.New(ulid.Timestamp(l.now()), l.entropy)
 	if err != nil {
+		l.mu.Unlock()
+		b.Close()
 		return "", fmt.Errorf("dwn: event log: watermark: %w", err)
 	}
 	wm := id.String()
-	b := l.db.NewBatch()
-	defer b.Close()
 	if err := b.Set(eventKey(tenant, wm), value, nil); err != nil {
+		l.mu.Unlock()
+		b.Close()
 		return "", err
 	}
 	if err := b.Set(watermarkKey(tenant, messageCID), []byte(wm), nil); err != nil {
+		l.mu.Unlock()
+		b.Close()
 		return "", err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	err = l.db.ApplyNoSyncWait(b, pebble.Sync)
+	l.mu.Unlock()
+	if err == nil {
+		err = b.SyncWait()
+	}
+	b.Close()
+	if err != nil {
 		return "", fmt.Errorf("dwn: event log: %w", err)
 	}
 	return wm, nil
+}
+
+// normaliseIndexes returns a copy of indexes with normalised values.
+func normaliseIndexes(indexes Indexes) (Indexes, error) {
+	ix := make(Indexes, len(indexes))
+	for k, v := range indexes {
+		n, err := normaliseIndexValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("index %s: %w", k, err)
+		}
+		ix[k] = n
+	}
+	return ix, nil
 }
 
 // Query implements EventLog.
@@ -132,8 +152,8 @@ func (l *PebbleEventLog) Query(ctx context.Context, tenant string, filters []Fil
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		var ev storedEvent
-		if err := json.Unmarshal(it.Value(), &ev); err != nil {
+		ev, err := decodeEvent(it.Value())
+		if err != nil {
 			return nil, nil, fmt.Errorf("dwn: event log: corrupt event %q: %w", it.Key(), err)
 		}
 		if !matchesAny(filters, ev.Indexes) {
@@ -164,6 +184,17 @@ func matchesAny(filters []Filter, ix Indexes) bool {
 func (l *PebbleEventLog) Delete(_ context.Context, tenant string, messageCIDs ...string) error {
 	b := l.db.NewBatch()
 	defer b.Close()
+	if err := l.stageDelete(b, tenant, messageCIDs); err != nil {
+		return err
+	}
+	if b.Empty() {
+		return nil
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// stageDelete adds the removal of the events of messages to a batch.
+func (l *PebbleEventLog) stageDelete(b *pebble.Batch, tenant string, messageCIDs []string) error {
 	for _, cid := range messageCIDs {
 		wm, closer, err := l.db.Get(watermarkKey(tenant, cid))
 		if errors.Is(err, pebble.ErrNotFound) {
@@ -181,5 +212,5 @@ func (l *PebbleEventLog) Delete(_ context.Context, tenant string, messageCIDs ..
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Index keys are built from order-preserving encodings: for two values of
@@ -111,6 +112,34 @@ func sameKind(a, b any) bool {
 
 // compareValues orders two scalar values by their index encodings.
 func compareValues(a, b any) int {
+	// Fast paths for values of one kind: the encodings order them as
+	// their values, so compare the values directly.
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			switch {
+			case x == y:
+				return 0
+			case y:
+				return -1
+			}
+			return 1
+		}
+	case float64:
+		if y, ok := b.(float64); ok && !math.IsNaN(x) && !math.IsNaN(y) {
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0 // -0 == 0, as in the encoding
+		}
+	}
 	ea, errA := encodeValue(nil, a)
 	eb, errB := encodeValue(nil, b)
 	if errA != nil || errB != nil {

@@ -3,7 +3,6 @@ package dwn
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -88,17 +87,81 @@ func (s *PebbleStore) Put(ctx context.Context, tenant string, m *StoredMessage) 
 func (s *PebbleStore) PutMany(ctx context.Context, tenant string, msgs []*StoredMessage) error {
 	b := s.db.NewBatch()
 	defer b.Close()
+	st := s.newStaging(tenant)
 	for _, m := range msgs {
-		if err := s.stage(ctx, b, tenant, m); err != nil {
+		if err := st.put(ctx, b, m); err != nil {
 			return err
 		}
 	}
 	return b.Commit(pebble.Sync)
 }
 
+// staging adds puts and deletes of one tenant's messages to a batch; it
+// remembers what it staged, so a later change to the same CID in the batch
+// replaces what the batch holds rather than what the database holds.
+type staging struct {
+	s       *PebbleStore
+	tenant  string
+	pending map[string]*StoredMessage // nil: deleted in this batch
+}
+
+func (s *PebbleStore) newStaging(tenant string) *staging {
+	return &staging{s: s, tenant: tenant, pending: map[string]*StoredMessage{}}
+}
+
+// current is the message the batch's CID refers to once applied.
+func (st *staging) current(ctx context.Context, cid string) (*StoredMessage, error) {
+	if m, ok := st.pending[cid]; ok {
+		if m == nil {
+			return nil, ErrNotFound
+		}
+		return m, nil
+	}
+	return st.s.Get(ctx, st.tenant, cid)
+}
+
+func (st *staging) put(ctx context.Context, b *pebble.Batch, m *StoredMessage) error {
+	if err := st.s.stage(ctx, b, st.tenant, m, st.current); err != nil {
+		return err
+	}
+	st.pending[m.CID] = m
+	return nil
+}
+
+// putNew is put for a CID that is neither stored nor staged.
+func (st *staging) putNew(ctx context.Context, b *pebble.Batch, m *StoredMessage) error {
+	if _, staged := st.pending[m.CID]; staged {
+		return st.put(ctx, b, m)
+	}
+	absent := func(context.Context, string) (*StoredMessage, error) { return nil, ErrNotFound }
+	if err := st.s.stage(ctx, b, st.tenant, m, absent); err != nil {
+		return err
+	}
+	st.pending[m.CID] = m
+	return nil
+}
+
+func (st *staging) delete(ctx context.Context, b *pebble.Batch, cid string) error {
+	m, err := st.current(ctx, cid)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := st.s.deleteIndexes(b, st.tenant, m); err != nil {
+		return err
+	}
+	if err := b.Delete(recordKey(st.tenant, cid), nil); err != nil {
+		return err
+	}
+	st.pending[cid] = nil
+	return nil
+}
+
 // stage adds a message, and the removal of the index entries of the message
-// it replaces, to a batch.
-func (s *PebbleStore) stage(ctx context.Context, b *pebble.Batch, tenant string, m *StoredMessage) error {
+// it replaces (as current finds it), to a batch.
+func (s *PebbleStore) stage(ctx context.Context, b *pebble.Batch, tenant string, m *StoredMessage, current func(context.Context, string) (*StoredMessage, error)) error {
 	if m.CID == "" {
 		return errors.New("dwn: message store: put without a CID")
 	}
@@ -109,7 +172,7 @@ func (s *PebbleStore) stage(ctx context.Context, b *pebble.Batch, tenant string,
 		}
 		m.Indexes[k] = n
 	}
-	value, err := json.Marshal(m)
+	value, err := encodeStoredMessage(m)
 	if err != nil {
 		return fmt.Errorf("dwn: message store: %w", err)
 	}
@@ -117,7 +180,7 @@ func (s *PebbleStore) stage(ctx context.Context, b *pebble.Batch, tenant string,
 	if err != nil {
 		return fmt.Errorf("dwn: message store: %w", err)
 	}
-	if old, err := s.Get(ctx, tenant, m.CID); err == nil {
+	if old, err := current(ctx, m.CID); err == nil {
 		if err := s.deleteIndexes(b, tenant, old); err != nil {
 			return err
 		}
@@ -167,11 +230,11 @@ func (s *PebbleStore) Get(_ context.Context, tenant, cid string) (*StoredMessage
 		return nil, fmt.Errorf("dwn: message store: %w", err)
 	}
 	defer closer.Close()
-	var m StoredMessage
-	if err := json.Unmarshal(v, &m); err != nil {
+	m, err := decodeStoredMessage(v)
+	if err != nil {
 		return nil, fmt.Errorf("dwn: message store: record %s of %s is corrupt: %w", cid, tenant, err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // Delete implements MessageStore.
@@ -371,6 +434,19 @@ func (s *PebbleStore) scan(ctx context.Context, tenant string, st stream, f Filt
 	if sort.Descending {
 		step, ok = it.Prev, it.Last()
 	}
+	// Candidates are looked up with one iterator over the tenant's
+	// messages, cheaper per lookup than a Get each; it is a clone of the
+	// index iterator, so it reads the same state of the database, and a
+	// candidate's message is there even if a concurrent change has since
+	// removed it.
+	var recIt *pebble.Iterator
+	defer func() {
+		if recIt != nil {
+			recIt.Close()
+		}
+	}()
+	recPrefix := recordKey(tenant, "")
+	var key []byte
 	var hits []hit
 	for ; ok; ok = step() {
 		if err := ctx.Err(); err != nil {
@@ -388,9 +464,25 @@ func (s *PebbleStore) scan(ctx context.Context, tenant string, st stream, f Filt
 		if err != nil {
 			return nil, fmt.Errorf("dwn: message store: bad index key: %w", err)
 		}
-		m, err := s.Get(ctx, tenant, string(pos[n:]))
+		if recIt == nil {
+			if recIt, err = it.Clone(pebble.CloneOptions{IterOptions: &pebble.IterOptions{LowerBound: recPrefix, UpperBound: successor(recPrefix)}}); err != nil {
+				return nil, fmt.Errorf("dwn: message store: %w", err)
+			}
+		}
+		key = append(append(key[:0], recPrefix...), pos[n:]...)
+		if !recIt.SeekGE(key) || !bytes.Equal(recIt.Key(), key) {
+			if err := recIt.Error(); err != nil {
+				return nil, fmt.Errorf("dwn: message store: %w", err)
+			}
+			return nil, fmt.Errorf("message %s of %s: %w", pos[n:], tenant, ErrNotFound)
+		}
+		v, err := recIt.ValueAndErr()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dwn: message store: %w", err)
+		}
+		m, err := decodeStoredMessage(v)
+		if err != nil {
+			return nil, fmt.Errorf("dwn: message store: record %s of %s is corrupt: %w", pos[n:], tenant, err)
 		}
 		if !f.matches(m.Indexes) {
 			continue
