@@ -53,3 +53,43 @@ type ProcessOptions struct {
 type Processor interface {
 	ProcessMessage(ctx context.Context, tenant string, message json.RawMessage, opts ProcessOptions) *Reply
 }
+
+// AppendJSON appends the reply's JSON, as json.Marshal writes it, to dst,
+// copying Entries and Entry as they are. They hold messages the DWN
+// validated before it stored them, and json.Marshal would parse every one
+// of them again: on a query that is a large part of the cost of answering.
+func (r *Reply) AppendJSON(dst []byte) ([]byte, error) {
+	status, err := json.Marshal(r.Status)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(append(dst, `{"status":`...), status...)
+	if r.Entries != nil {
+		dst = append(dst, `,"entries":[`...)
+		for i, e := range r.Entries {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, e...)
+		}
+		dst = append(dst, ']')
+	}
+	if len(r.Entry) > 0 {
+		dst = append(append(dst, `,"entry":`...), r.Entry...)
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+		set  bool
+	}{{"cursor", r.Cursor, r.Cursor != nil}, {"subscription", r.Subscription, r.Subscription != nil}} {
+		if !f.set {
+			continue
+		}
+		b, err := json.Marshal(f.v)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(append(append(append(dst, `,"`...), f.name...), `":`...), b...)
+	}
+	return append(dst, '}'), nil
+}

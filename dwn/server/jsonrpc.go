@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/anya-org/anya/dwn"
 	"unicode/utf8"
 )
 
@@ -153,6 +154,35 @@ func subKey(id json.RawMessage) string {
 
 func success(id json.RawMessage, result any) *Response {
 	return &Response{JSONRPC: "2.0", ID: id, Result: result}
+}
+
+// replyResult is the result of a processed message: {"reply": …}.
+type replyResult struct {
+	Reply *dwn.Reply `json:"reply"`
+}
+
+func replied(id json.RawMessage, reply *dwn.Reply) *Response {
+	return success(id, replyResult{Reply: reply})
+}
+
+// encodeResponse writes a response as json.Marshal would, but a DWN reply
+// through dwn.Reply.AppendJSON, which does not parse stored messages again.
+func encodeResponse(resp *Response) ([]byte, error) {
+	rr, ok := resp.Result.(replyResult)
+	if !ok || rr.Reply == nil || resp.Error != nil {
+		return json.Marshal(resp)
+	}
+	id := resp.ID
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	b := append([]byte(`{"jsonrpc":"2.0","id":`), id...)
+	b = append(b, `,"result":{"reply":`...)
+	b, err := rr.Reply.AppendJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, "}}"...), nil
 }
 
 func failure(id json.RawMessage, e *Error) *Response {

@@ -260,7 +260,7 @@ func (s *Server) handleRPC(w http.ResponseWriter, r *http.Request) {
 		writeRPC(w, http.StatusInternalServerError, failure(id, rpcErr(CodeInternalError, "the DWN gave no reply")))
 		return
 	}
-	resp := success(id, map[string]any{"reply": reply})
+	resp := replied(id, reply)
 	if reply.Data == nil {
 		writeRPC(w, http.StatusOK, resp)
 		return
@@ -316,7 +316,14 @@ func errDataTooLarge(limit int64) *Error {
 }
 
 func writeRPC(w http.ResponseWriter, code int, resp *Response) {
-	writeJSON(w, code, resp)
+	b, err := encodeResponse(resp)
+	if err != nil {
+		http.Error(w, "encoding reply: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -164,7 +164,7 @@ func (c *wsConn) close() {
 
 // sendReply queues a reply, waiting for room.
 func (c *wsConn) sendReply(resp *Response) {
-	b, err := json.Marshal(resp)
+	b, err := encodeResponse(resp)
 	if err != nil {
 		b, _ = json.Marshal(failure(resp.ID, rpcErr(CodeInternalError, "encoding reply: %s", err)))
 	}
@@ -228,7 +228,7 @@ func (c *wsConn) process(req *Request, id json.RawMessage) *Response {
 		// As the reference: a socket has nowhere to put record data.
 		_ = reply.Data.Close()
 	}
-	return success(id, map[string]any{"reply": reply})
+	return replied(id, reply)
 }
 
 // subscribe opens a subscription and sends its reply, then its events.
@@ -272,12 +272,12 @@ func (c *wsConn) subscribe(req *Request, id json.RawMessage, params *ProcessPara
 		if reply == nil {
 			return failure(id, rpcErr(CodeInternalError, "the DWN gave no reply"))
 		}
-		return success(id, map[string]any{"reply": reply})
+		return replied(id, reply)
 	}
 	sub.close = reply.Subscription.Close
 	c.mu.Unlock()
 
-	c.sendReply(success(id, map[string]any{"reply": reply}))
+	c.sendReply(replied(id, reply))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.subs[key] == sub {
