@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anya-org/anya/p2p"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -98,6 +99,22 @@ func startAPI(n *Node, token string) (*apiServer, error) {
 	// Everything else is the DWN, as dwn-server serves it: POST / with the
 	// dwn-request header, the WebSocket on GET /, and the REST routes. It
 	// bounds record data itself while streaming, so no body limit here.
+	handle("GET /api/v0/find", true, func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("did")
+		if id == "" {
+			writeError(w, http.StatusBadRequest, "find needs ?did=<DID>")
+			return
+		}
+		found, err := n.Find(r.Context(), id)
+		switch {
+		case errors.Is(err, p2p.ErrRecordNotFound):
+			writeError(w, http.StatusNotFound, err.Error())
+		case err != nil:
+			writeError(w, http.StatusBadGateway, err.Error())
+		default:
+			writeJSON(w, http.StatusOK, found)
+		}
+	})
 	n.dwnAdminRoutes(handle)
 	mux.Handle("/", reg.instrument("dwn", n.dwnServer))
 	a.srv = &http.Server{
@@ -118,7 +135,7 @@ func startAPI(n *Node, token string) (*apiServer, error) {
 }
 
 func (n *Node) info() Info {
-	return Info{DID: n.did, PeerID: n.host.ID().String(), Addrs: n.host.Addrs(), Version: Version}
+	return Info{DID: n.did, PeerID: n.host.ID().String(), Addrs: n.host.FullAddrs(), Version: Version}
 }
 
 func (a *apiServer) close() error {

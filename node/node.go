@@ -37,6 +37,7 @@ type Node struct {
 	resolver  *did.Registry
 	host      *p2p.Host
 	api       *apiServer
+	dht       *p2p.DHT
 	dwn       *dwn.DWN
 	dwnServer *server.Server
 
@@ -131,7 +132,10 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	n.push(n.host.Close)
 	if len(cfg.P2P.Bootstrap) > 0 {
-		go n.host.Connect(ctx, cfg.P2P.Bootstrap)
+		go n.host.ConnectBootstrap(ctx, cfg.P2P.Bootstrap)
+	}
+	if err := n.startDHT(); err != nil {
+		return nil, err
 	}
 
 	if err := n.startDWN(ctx); err != nil {
@@ -155,7 +159,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	n.push(func() error { return os.Remove(APIAddrPath(opts.DataDir)) })
 
-	log.Info("node started", "did", n.did, "peer", n.host.ID().String(), "addrs", n.host.Addrs(), "api", "http://"+n.api.addr)
+	log.Info("node started", "did", n.did, "peer", n.host.ID().String(), "addrs", n.host.FullAddrs(), "api", "http://"+n.api.addr)
 	return n, nil
 }
 

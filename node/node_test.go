@@ -156,7 +156,7 @@ func TestTwoNodesConnectOverBootstrap(t *testing.T) {
 	a := startNode(t, t.TempDir(), testConfig())
 	for _, proto := range []string{"/tcp/", "/quic-v1/"} {
 		var addr string
-		for _, s := range a.Host().Addrs() {
+		for _, s := range a.Host().FullAddrs() {
 			if strings.Contains(s, proto) {
 				addr = s
 			}
@@ -287,4 +287,31 @@ func TestGeneratedPassphraseWhenNoneGiven(t *testing.T) {
 		t.Fatalf("restart with the generated passphrase: %v", err)
 	}
 	n.Close()
+}
+
+// Each node publishes its signed DID record in the DHT at start; another
+// node finds it by DID alone.
+func TestNodesFindEachOtherByDID(t *testing.T) {
+	a := startNode(t, t.TempDir(), testConfig())
+	cfg := testConfig()
+	cfg.P2P.Bootstrap = []string{a.Host().FullAddrs()[0]}
+	b := startNode(t, t.TempDir(), cfg)
+	for _, pair := range []struct{ from, to *Node }{{b, a}, {a, b}} {
+		var found Found
+		waitFor(t, "a DID lookup to succeed", func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			f, err := pair.from.Find(ctx, pair.to.DID())
+			found = f
+			return err == nil
+		})
+		if found.PeerID != pair.to.Host().ID().String() || len(found.Addrs) == 0 || found.Seq == 0 {
+			t.Fatalf("found %+v, want peer %s with addresses", found, pair.to.Host().ID())
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.Find(ctx, "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"); err == nil {
+		t.Fatalf("found a DID that no node published")
+	}
 }

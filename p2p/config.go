@@ -47,7 +47,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, s := range c.Bootstrap {
-		if _, err := parseBootstrap(s); err != nil {
+		if _, err := ParseBootstrap(s); err != nil {
 			return fmt.Errorf("p2p.bootstrap: %w", err)
 		}
 	}

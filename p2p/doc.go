@@ -1,10 +1,18 @@
-// Package p2p owns Anya's libp2p host: its identity (an Ed25519 key held by
-// the keystore, never exported), the transports it listens on (TCP and QUIC,
-// listed explicitly), the security handshakes (noise and TLS), the stream
-// multiplexer (yamux), and the resource and connection limits that bound what
-// peers can make it spend.
+// Package p2p owns Anya's libp2p host and what runs on it.
 //
-// Later layers (DHT records of DIDs, DWN streams, gossip) build on the
-// host.Host returned by NewHost. Protocol packages never import p2p: they
-// define messages as data, and p2p frames them on streams.
+//   - The host (host.go, identity.go): its identity is an Ed25519 key held by
+//     the keystore, never exported; TCP and QUIC, listed explicitly; noise
+//     and TLS; yamux; resource and connection limits from config.
+//   - Framing (frame.go): every Anya protocol sends unsigned-varint
+//     length-prefixed frames with a per-protocol maximum, so no handler
+//     waits for the end of a stream.
+//   - DID records (didrecord.go, validator.go, dht.go): a private Kademlia
+//     DHT (protocol prefix /anya, namespace did) maps a DID to the peer that
+//     serves it. Records are signed by a verification method of the DID,
+//     carry a sequence number and an expiry, are validated on write and
+//     again on read, and the highest valid sequence wins. DHT.Keep
+//     republishes a node's record before it expires.
+//
+// Protocol packages never import p2p: they define messages as data, and p2p
+// frames them on streams.
 package p2p

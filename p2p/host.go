@@ -84,15 +84,15 @@ func NewHost(cfg Config, identity keystore.Signer, log *slog.Logger) (*Host, err
 	return &Host{Host: h, log: log}, nil
 }
 
-// Connect dials every bootstrap peer, each with its own timeout, and returns
+// ConnectBootstrap dials every bootstrap peer, each with its own timeout, and returns
 // how many it reached. Failures are logged, not returned: a node must start
 // even when its bootstrap peers are down.
-func (h *Host) Connect(ctx context.Context, bootstrap []string) int {
+func (h *Host) ConnectBootstrap(ctx context.Context, bootstrap []string) int {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok := 0
 	for _, s := range bootstrap {
-		info, err := parseBootstrap(s)
+		info, err := ParseBootstrap(s)
 		if err != nil {
 			h.log.Warn("bad bootstrap address", "addr", s, "err", err)
 			continue
@@ -115,8 +115,10 @@ func (h *Host) Connect(ctx context.Context, bootstrap []string) int {
 	return ok
 }
 
-// Addrs returns the host's listen addresses with its peer ID appended.
-func (h *Host) Addrs() []string {
+// FullAddrs returns the host's listen addresses with its peer ID appended,
+// as peers dial them. (Addrs is libp2p's own, unchanged, so *Host still
+// satisfies host.Host.)
+func (h *Host) FullAddrs() []string {
 	var out []string
 	for _, a := range h.Host.Addrs() {
 		out = append(out, a.String()+"/p2p/"+h.ID().String())
@@ -130,7 +132,8 @@ func (h *Host) Close() error {
 	return h.err
 }
 
-func parseBootstrap(s string) (*peer.AddrInfo, error) {
+// ParseBootstrap reads a peer multiaddr ending in /p2p/<peer ID>.
+func ParseBootstrap(s string) (*peer.AddrInfo, error) {
 	addr, err := ma.NewMultiaddr(s)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a multiaddr: %w", s, err)

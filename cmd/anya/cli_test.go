@@ -223,3 +223,47 @@ func TestDaemonLifecycle(t *testing.T) {
 		t.Fatalf("api.addr not removed on shutdown")
 	}
 }
+
+// anya find works across separately started daemons joined by --bootstrap.
+func TestFindAcrossDaemons(t *testing.T) {
+	dataA, dataB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	a := startDaemon(t, dataA, []string{pass})
+	defer a.stop(t)
+	var infoA struct {
+		DID   string
+		Addrs []string
+	}
+	resp, err := http.Get(a.api + "/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&infoA)
+	resp.Body.Close()
+	var boot string
+	for _, s := range infoA.Addrs {
+		if strings.Contains(s, "/tcp/") {
+			boot = s
+		}
+	}
+	b := startDaemon(t, dataB, []string{pass, "ANYA_P2P_BOOTSTRAP=" + boot})
+	defer b.stop(t)
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := anya(t, nil, "--data", dataB, "find", infoA.DID, "--json")
+		if r.code == 0 {
+			var found struct{ DID, PeerID string }
+			if err := json.Unmarshal([]byte(r.stdout), &found); err != nil || found.DID != infoA.DID || found.PeerID == "" {
+				t.Fatalf("find printed %q", r.stdout)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("anya find never found %s: %s", infoA.DID, r.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := anya(t, nil, "--data", dataB, "find", "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"); r.code == 0 {
+		t.Fatalf("find succeeded for an unpublished DID: %s", r.stdout)
+	}
+}

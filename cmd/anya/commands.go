@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/anya-org/anya/did"
 	"github.com/anya-org/anya/node"
@@ -42,7 +44,7 @@ func newRootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(initCommand(g), daemonCommand(g), idCommand(g), didCommand(g), statusCommand(g), versionCommand(), dwnCommand(g), benchCommand())
+	root.AddCommand(initCommand(g), daemonCommand(g), idCommand(g), didCommand(g), statusCommand(g), findCommand(g), versionCommand(), dwnCommand(g), benchCommand())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
@@ -262,6 +264,39 @@ func statusCommand(g *globals) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func findCommand(g *globals) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "find DID",
+		Short: "Look a DID up in the DHT of signed DID records (through the running node)",
+		RunE: func(c *cobra.Command, args []string) error {
+			cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
+			if err != nil {
+				return err
+			}
+			client, err := node.NewClient(g.dataDir, cfg)
+			if err != nil {
+				return err
+			}
+			var found node.Found
+			if err := client.Call(c.Context(), "GET", "/api/v0/find?did="+url.QueryEscape(args[0]), nil, &found); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(c.OutOrStdout(), found)
+			}
+			fmt.Fprintf(c.OutOrStdout(), "did:     %s\npeer:    %s\nseq:     %d\nexpires: %s\n", found.DID, found.PeerID, found.Seq, found.Expires.Format(time.RFC3339))
+			for _, a := range found.Addrs {
+				fmt.Fprintf(c.OutOrStdout(), "addr:    %s\n", a)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Args = cobra.ExactArgs(1)
 	return c
 }
 
