@@ -38,6 +38,7 @@ type Node struct {
 	host      *p2p.Host
 	api       *apiServer
 	dht       *p2p.DHT
+	gossip    *p2p.Gossip
 	dwn       *dwn.DWN
 	dwnServer *server.Server
 
@@ -137,6 +138,13 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err := n.startDHT(); err != nil {
 		return nil, err
 	}
+	// Gossip (oracle announcements) runs on the host's connections; the
+	// oracle protocol registers its validator on the topic.
+	n.gossip, err = p2p.NewGossip(context.Background(), n.host, p2p.GossipOptions{Log: log.With("subsys", "gossip")})
+	if err != nil {
+		return nil, err
+	}
+	n.push(n.gossip.Close)
 
 	if err := n.startDWN(ctx); err != nil {
 		return nil, err
@@ -223,6 +231,9 @@ func (n *Node) DID() string { return n.did }
 
 // APIAddr is the address the HTTP API listens on.
 func (n *Node) APIAddr() string { return n.api.addr }
+
+// Gossip is the node's gossipsub router.
+func (n *Node) Gossip() *p2p.Gossip { return n.gossip }
 
 // Host is the node's libp2p host.
 func (n *Node) Host() *p2p.Host { return n.host }

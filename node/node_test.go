@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/anya-org/anya/keystore"
+	"github.com/anya-org/anya/p2p"
 )
 
 func testConfig() Config {
@@ -313,5 +314,46 @@ func TestNodesFindEachOtherByDID(t *testing.T) {
 	defer cancel()
 	if _, err := a.Find(ctx, "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"); err == nil {
 		t.Fatalf("found a DID that no node published")
+	}
+}
+
+// A message gossiped on the oracle topic by one node reaches the other.
+func TestNodesGossip(t *testing.T) {
+	a := startNode(t, t.TempDir(), testConfig())
+	cfg := testConfig()
+	cfg.P2P.Bootstrap = []string{a.Host().FullAddrs()[0]}
+	b := startNode(t, t.TempDir(), cfg)
+	sub, err := b.Gossip().Subscribe(p2p.OracleAnnouncementsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Cancel()
+	if _, err := a.Gossip().Subscribe(p2p.OracleAnnouncementsTopic); err != nil {
+		t.Fatal(err)
+	}
+	// Publish until b has it: the mesh forms a moment after the peers meet.
+	got := make(chan []byte, 1)
+	go func() {
+		data, _, err := sub.Next(context.Background())
+		if err == nil {
+			got <- data
+		}
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if err := a.Gossip().Publish(context.Background(), p2p.OracleAnnouncementsTopic, []byte("announcement")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case data := <-got:
+			if string(data) != "announcement" {
+				t.Fatalf("b received %q", data)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("gossip never reached b")
+		}
 	}
 }

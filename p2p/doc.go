@@ -12,6 +12,9 @@
 //     carry a sequence number and an expiry, are validated on write and
 //     again on read, and the highest valid sequence wins. DHT.Keep
 //     republishes a node's record before it expires.
+//   - Gossip (gossip.go): gossipsub with signed messages, size limits,
+//     flood limits and per-topic validators; the oracle protocol registers
+//     its validator on /anya/oracle/announcements/1.
 //
 // Protocol packages never import p2p: they define messages as data, and p2p
 // frames them on streams.
