@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/anya-org/anya/p2p"
@@ -31,7 +30,7 @@ func (n *Node) startDHT() error {
 		Bootstrap: boot,
 		Resolver:  n.resolver,
 		Signer:    n.identity,
-		KID:       n.did + "#" + strings.TrimPrefix(n.did, "did:key:"),
+		KID:       n.kid(),
 		Log:       n.log.With("subsys", "dht"),
 	})
 	if err != nil {

@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/anya-org/anya/dwn"
 	"github.com/anya-org/anya/dwn/pgstore"
 	"github.com/anya-org/anya/dwn/server"
+	"github.com/anya-org/anya/p2p"
 )
 
 // startDWN opens the DWN's stores (embedded in the node's pebble database,
@@ -50,5 +52,23 @@ func (n *Node) startDWN(ctx context.Context) error {
 		Version:        Version,
 	})
 	n.push(n.dwnServer.Close)
+
+	// Peers reach the DWN over libp2p too, and can learn the node's DID by
+	// DID authentication.
+	auth := p2p.NewDIDAuth(n.host, p2p.DIDIdentity{DID: n.did, KID: n.kid(), Signer: n.identity}, n.resolver,
+		p2p.WithAuthLogger(n.log.With("subsys", "didauth")))
+	n.push(auth.Close)
+	p2p.ServeDWN(n.host, d, p2p.DWNProtoOptions{
+		MaxMessageSize: n.cfg.DWN.MaxMessageSize,
+		MaxDataSize:    n.cfg.DWN.MaxDataSize,
+		Logger:         n.log.With("subsys", "dwn"),
+	})
+	n.push(func() error { n.host.RemoveStreamHandler(p2p.DWNProtocol); return nil })
 	return nil
+}
+
+// kid is the verification method of the node's did:key that its identity
+// key signs as.
+func (n *Node) kid() string {
+	return n.did + "#" + strings.TrimPrefix(n.did, "did:key:")
 }

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anya-org/anya/dwn"
 	"github.com/anya-org/anya/keystore"
 	"github.com/anya-org/anya/p2p"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 func testConfig() Config {
@@ -355,5 +357,43 @@ func TestNodesGossip(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("gossip never reached b")
 		}
+	}
+}
+
+// A peer authenticates the node's DID and queries its DWN over libp2p.
+func TestDWNOverLibp2p(t *testing.T) {
+	a := startNode(t, t.TempDir(), testConfig())
+	b := startNode(t, t.TempDir(), testConfig())
+	info := peer.AddrInfo{ID: a.Host().ID(), Addrs: a.Host().Addrs()}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := b.Host().Connect(ctx, info); err != nil {
+		t.Fatal(err)
+	}
+	authB := p2p.NewDIDAuth(b.Host(), p2p.DIDIdentity{DID: b.DID(), KID: b.kid(), Signer: b.identity}, b.resolver)
+	defer authB.Close()
+	remote, err := authB.Authenticate(ctx, a.Host().ID())
+	if err != nil || remote != a.DID() {
+		t.Fatalf("authenticated %q (%v), want %s", remote, err, a.DID())
+	}
+	client, err := p2p.DialDWN(ctx, b.Host(), a.Host().ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	query, err := dwn.NewRecordsQuery(nil, map[string]any{"schema": "https://example.com/note"}, "", 0, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, data, err := client.Process(ctx, a.DID(), query, nil)
+	if err != nil || data != nil {
+		t.Fatalf("process: %v (data %v)", err, data)
+	}
+	if reply.Status.Code != 200 {
+		t.Fatalf("anonymous RecordsQuery over libp2p = %+v", reply.Status)
+	}
+	reply, _, err = client.Process(ctx, b.DID(), query, nil)
+	if err != nil || reply.Status.Code != 401 {
+		t.Fatalf("a DID the node does not serve: %+v %v", reply, err)
 	}
 }
