@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +22,27 @@ type Client struct {
 	base  string
 	token string
 	http  *http.Client
+	peer  string // see AtPeer
+}
+
+// AtPeer returns a client whose DWN calls go to the DWN of another DID: the
+// node finds it in the DHT and forwards each message over libp2p.
+func (c *Client) AtPeer(did string) *Client {
+	cp := *c
+	cp.peer = did
+	return &cp
+}
+
+// url is the address of an API path, with the peer parameter when set.
+func (c *Client) url(path string) string {
+	if c.peer == "" {
+		return c.base + path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return c.base + path + sep + "peer=" + url.QueryEscape(c.peer)
 }
 
 // NewClient finds the API of the node running on dataDir: the address it
@@ -49,7 +71,7 @@ func (c *Client) Call(ctx context.Context, method, path string, body, out any) e
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.url(path), rd)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,9 @@ type dwnAdmin struct {
 	author dwn.Author
 	tenant string
 	now    func() time.Time
+	// remote reaches the DWN of another DID over libp2p (?peer=DID); nil
+	// when the node has no p2p.
+	remote func(ctx context.Context, did string) (dwn.Processor, error)
 }
 
 // dwnAdminRoutes registers the owner's DWN routes on the admin API.
@@ -86,7 +89,7 @@ func (n *Node) dwnAdminRoutes(handle func(pattern string, admin bool, h http.Han
 	if n.dwn != nil {
 		proc = n.dwn
 	}
-	(&dwnAdmin{proc: proc, author: dwn.KeyAuthor(n.did, n.identity), tenant: n.did, now: time.Now}).routes(handle)
+	(&dwnAdmin{proc: proc, author: dwn.KeyAuthor(n.did, n.identity), tenant: n.did, now: time.Now, remote: n.remoteDWN}).routes(handle)
 }
 
 func (d *dwnAdmin) routes(handle func(pattern string, admin bool, h http.HandlerFunc)) {
@@ -107,7 +110,20 @@ func (d *dwnAdmin) process(w http.ResponseWriter, r *http.Request, msg json.RawM
 		writeError(w, http.StatusServiceUnavailable, "the DWN is not running")
 		return nil
 	}
-	reply := d.proc.ProcessMessage(r.Context(), d.tenant, msg, dwn.ProcessOptions{Data: data})
+	proc, tenant := d.proc, d.tenant
+	if peerDID := r.URL.Query().Get("peer"); peerDID != "" {
+		if d.remote == nil {
+			writeError(w, http.StatusServiceUnavailable, "this node cannot reach peers")
+			return nil
+		}
+		remote, err := d.remote(r.Context(), peerDID)
+		if err != nil {
+			writeError(w, http.StatusBadGateway, fmt.Sprintf("reach the DWN of %s: %v", peerDID, err))
+			return nil
+		}
+		proc, tenant = remote, peerDID
+	}
+	reply := proc.ProcessMessage(r.Context(), tenant, msg, dwn.ProcessOptions{Data: data})
 	if reply == nil {
 		writeError(w, http.StatusInternalServerError, "the DWN gave no reply")
 		return nil
@@ -373,7 +389,7 @@ func (c *Client) DWNDelete(ctx context.Context, recordID string, prune bool) (js
 // do sends a request with a raw body. Unlike Call it has no overall
 // timeout, so that large bodies can stream; ctx bounds it.
 func (c *Client) do(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.url(path), body)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,10 @@ var flagKeys = map[string]string{
 	"dwn-tenants": "dwn.tenants",
 }
 
-type globals struct{ dataDir string }
+type globals struct {
+	dataDir string
+	peer    string // anya dwn --peer
+}
 
 func newRootCommand() *cobra.Command {
 	g := &globals{}

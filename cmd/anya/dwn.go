@@ -15,19 +15,24 @@ import (
 // dwnCommand is `anya dwn`: the owner's records in the running node's DWN,
 // through the admin API (the node signs with its identity key).
 func dwnCommand(g *globals) *cobra.Command {
-	c := &cobra.Command{Use: "dwn", Short: "Write, query, read and delete your records in the running node's DWN"}
+	c := &cobra.Command{Use: "dwn", Short: "Write, query, read and delete records in the running node's DWN, or (--peer) in another DID's"}
+	c.PersistentFlags().StringVar(&g.peer, "peer", "", "send to the DWN of this DID, found in the DHT and reached over libp2p, signed by this node")
 	c.AddCommand(dwnWriteCommand(g), dwnQueryCommand(g), dwnReadCommand(g), dwnDeleteCommand(g))
 	return c
 }
 
 // dwnClient is the admin API client of the node running on the data
-// directory.
+// directory, aimed at --peer when given.
 func dwnClient(g *globals) (*node.Client, error) {
 	cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
 	if err != nil {
 		return nil, err
 	}
-	return node.NewClient(g.dataDir, cfg)
+	c, err := node.NewClient(g.dataDir, cfg)
+	if err != nil || g.peer == "" {
+		return c, err
+	}
+	return c.AtPeer(g.peer), nil
 }
 
 // parseTags turns k=v flags into name → values.

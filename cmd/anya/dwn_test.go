@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDWNCommands writes, queries, reads and deletes a record with the
@@ -82,5 +84,55 @@ func TestBenchDWNAgainstDaemon(t *testing.T) {
 	}
 	if res.Tenant != strings.TrimSpace(string(did)) || res.Writes.OK != 50 || res.Queries.OK != 10 || res.Writes.Unexpected != nil || res.Queries.Unexpected != nil {
 		t.Fatalf("bench result %+v %+v %+v", res, res.Writes, res.Queries)
+	}
+}
+
+// anya dwn --peer reaches another DID's DWN: found in the DHT, over libp2p.
+func TestDWNCommandsAtPeer(t *testing.T) {
+	dir := t.TempDir()
+	dataA, dataB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	a := startDaemon(t, dataA, []string{pass})
+	defer a.stop(t)
+	var infoA struct {
+		DID   string
+		Addrs []string
+	}
+	resp, err := http.Get(a.api + "/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&infoA)
+	resp.Body.Close()
+	b := startDaemon(t, dataB, []string{pass, "ANYA_P2P_BOOTSTRAP=" + infoA.Addrs[0]})
+	defer b.stop(t)
+
+	file := filepath.Join(dir, "pub.txt")
+	os.WriteFile(file, []byte("public words"), 0o600)
+	r := anya(t, nil, "--data", dataA, "dwn", "write", file, "--data-format", "text/plain", "--schema", "https://example.com/pub", "--published")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 {
+		t.Fatalf("write on a: %+v", r)
+	}
+
+	// B asks A's DWN, as B: it sees the published record.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r = anya(t, nil, "--data", dataB, "dwn", "query", "--peer", infoA.DID, "--schema", "https://example.com/pub")
+		if r.code == 0 && strings.HasPrefix(r.stdout, id+"  ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("query of a's DWN from b never saw %s: %+v", id, r)
+		}
+		time.Sleep(100 * time.Millisecond) // the DHT record of a reaches b a moment after they meet
+	}
+	r = anya(t, nil, "--data", dataB, "dwn", "read", "--peer", infoA.DID, id)
+	if r.code != 0 || r.stdout != "public words" {
+		t.Fatalf("read from a's DWN over libp2p: %+v", r)
+	}
+	// Writing into A's DWN as B is not allowed: a flat record needs the owner.
+	r = anya(t, nil, "--data", dataB, "dwn", "write", "--peer", infoA.DID, file, "--data-format", "text/plain")
+	if r.code == 0 || !strings.Contains(r.stderr, "401") {
+		t.Fatalf("b wrote into a's DWN: %+v", r)
 	}
 }
