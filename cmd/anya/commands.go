@@ -244,11 +244,7 @@ func statusCommand(g *globals) *cobra.Command {
 		Use:   "status",
 		Short: "Ask the running node for its status (uses the admin token)",
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
-			if err != nil {
-				return err
-			}
-			client, err := node.NewClient(g.dataDir, cfg)
+			client, err := apiClient(g)
 			if err != nil {
 				return err
 			}
@@ -276,11 +272,7 @@ func findCommand(g *globals) *cobra.Command {
 		Use:   "find DID",
 		Short: "Look a DID up in the DHT of signed DID records (through the running node)",
 		RunE: func(c *cobra.Command, args []string) error {
-			cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
-			if err != nil {
-				return err
-			}
-			client, err := node.NewClient(g.dataDir, cfg)
+			client, err := apiClient(g)
 			if err != nil {
 				return err
 			}
@@ -301,6 +293,16 @@ func findCommand(g *globals) *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Args = cobra.ExactArgs(1)
 	return c
+}
+
+// apiClient is the admin API client of the node running on the data
+// directory.
+func apiClient(g *globals) (*node.Client, error) {
+	cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return node.NewClient(g.dataDir, cfg)
 }
 
 func versionCommand() *cobra.Command {

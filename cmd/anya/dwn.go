@@ -21,14 +21,9 @@ func dwnCommand(g *globals) *cobra.Command {
 	return c
 }
 
-// dwnClient is the admin API client of the node running on the data
-// directory, aimed at --peer when given.
+// dwnClient is apiClient aimed at --peer when given.
 func dwnClient(g *globals) (*node.Client, error) {
-	cfg, err := node.LoadConfig(g.dataDir, os.Environ(), nil)
-	if err != nil {
-		return nil, err
-	}
-	c, err := node.NewClient(g.dataDir, cfg)
+	c, err := apiClient(g)
 	if err != nil || g.peer == "" {
 		return c, err
 	}
