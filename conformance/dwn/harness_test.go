@@ -30,26 +30,8 @@ func TestDifferentialHarness(t *testing.T) {
 // runHarness runs the harness against a daemon whose DWN uses store ("":
 // the embedded one).
 func runHarness(t *testing.T, store string) {
-	harness, err := filepath.Abs("harness")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodeBin := os.Getenv("ANYA_CONFORMANCE_NODE")
-	if nodeBin == "" {
-		nodeBin = "node"
-	}
-	if _, err := os.Stat(filepath.Join(harness, "node_modules", "@tbd54566975", "dwn-sdk-js")); err != nil {
-		if os.Getenv("ANYA_REQUIRE_CONFORMANCE") == "1" {
-			t.Fatalf("harness/node_modules is missing (run make test-deps): %v", err)
-		}
-		t.Skip("harness/node_modules is missing; run `make test-deps` (ANYA_REQUIRE_CONFORMANCE=1 makes this a failure)")
-	}
+	harness, nodeBin := harnessSetup(t, "@tbd54566975/dwn-sdk-js")
 	work := t.TempDir()
-	bin := filepath.Join(work, "anya")
-	build := exec.Command("go", "build", "-o", bin, "github.com/anya-org/anya/cmd/anya")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build anya: %v\n%s", err, out)
-	}
 
 	tenantsFile := filepath.Join(work, "tenants.txt")
 	run(t, harness, nodeBin, "run.mjs", "--write-tenants", tenantsFile)
@@ -58,28 +40,8 @@ func runHarness(t *testing.T, store string) {
 		t.Fatal(err)
 	}
 
-	data := filepath.Join(work, "node")
-	daemon := exec.Command(bin, "--data", data, "daemon", "--api-addr", "127.0.0.1:0",
-		"--p2p-listen", "/ip4/127.0.0.1/tcp/0",
+	url := startAnya(t, work, []string{"ANYA_DWN_STORE=" + store},
 		"--dwn-tenants", strings.Join(strings.Fields(string(tenants)), ","))
-	daemon.Env = append(os.Environ(), "ANYA_PASSPHRASE=conformance", "ANYA_LOG_LEVEL=warn", "ANYA_DWN_STORE="+store)
-	logs, err := os.Create(filepath.Join(work, "daemon.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	daemon.Stdout, daemon.Stderr = logs, logs
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		daemon.Process.Kill()
-		daemon.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logs.Name())
-			t.Logf("daemon log:\n%s", b)
-		}
-	})
-	url := waitHealthy(t, data)
 
 	results := filepath.Join(work, "results.json")
 	cmd := exec.Command(nodeBin, "run.mjs", "--url", url, "--tenants-file", tenantsFile, "--out", results)
