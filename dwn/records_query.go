@@ -118,6 +118,28 @@ func recordsVisibilityFilters(tenant string, filter map[string]any, base Filter,
 	return fs
 }
 
+// authorizeFilterAccess checks a RecordsQuery or RecordsSubscribe: an
+// anonymous filter for published records needs nothing; otherwise the
+// author must sign, a delegate must hold its grant, and an invoked
+// protocol role must allow the action.
+func (d *DWN) authorizeFilterAccess(ctx context.Context, tenant string, m *Message, filter map[string]any, a *auth, action string) error {
+	if filterIncludesPublished(filter) && a == nil {
+		return nil
+	}
+	if err := d.authenticate(ctx, a); err != nil {
+		return err
+	}
+	if a.delegated {
+		if err := d.authorizeDelegate(ctx, tenant, m, a, nil); err != nil {
+			return err
+		}
+	}
+	if a.payload.ProtocolRole != "" {
+		return d.authorizeByProtocol(ctx, tenant, action, m, a, nil)
+	}
+	return nil
+}
+
 func (d *DWN) recordsQuery(ctx context.Context, tenant string, m *Message) *Reply {
 	desc := descriptorTree(m)
 	dateSort, _ := desc["dateSort"].(string)
@@ -128,20 +150,8 @@ func (d *DWN) recordsQuery(ctx context.Context, tenant string, m *Message) *Repl
 	if err != nil {
 		return errReply(400, err)
 	}
-	if !(filterIncludesPublished(filter) && a == nil) {
-		if err := d.authenticate(ctx, a); err != nil {
-			return errReply(401, err)
-		}
-		if a.delegated {
-			if err := d.authorizeDelegate(ctx, tenant, m, a, nil); err != nil {
-				return errReply(401, err)
-			}
-		}
-		if a.payload.ProtocolRole != "" {
-			if err := d.authorizeByProtocol(ctx, tenant, "query", m, a, nil); err != nil {
-				return errReply(401, err)
-			}
-		}
+	if err := d.authorizeFilterAccess(ctx, tenant, m, filter, a, "query"); err != nil {
+		return errReply(401, err)
 	}
 	base := convertRecordsFilter(filter, dateSort)
 	base["method"] = Condition{Equal: "Write"}

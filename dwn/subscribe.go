@@ -13,20 +13,8 @@ func (d *DWN) recordsSubscribe(ctx context.Context, tenant string, m *Message, e
 	if err != nil {
 		return errReply(400, err)
 	}
-	if !(filterIncludesPublished(filter) && a == nil) {
-		if err := d.authenticate(ctx, a); err != nil {
-			return errReply(401, err)
-		}
-		if a.delegated {
-			if err := d.authorizeDelegate(ctx, tenant, m, a, nil); err != nil {
-				return errReply(401, err)
-			}
-		}
-		if a.payload.ProtocolRole != "" {
-			if err := d.authorizeByProtocol(ctx, tenant, "subscribe", m, a, nil); err != nil {
-				return errReply(401, err)
-			}
-		}
+	if err := d.authorizeFilterAccess(ctx, tenant, m, filter, a, "subscribe"); err != nil {
+		return errReply(401, err)
 	}
 	base := convertRecordsFilter(filter, "")
 	base["method"] = Condition{OneOf: []any{"Write", "Delete"}}
