@@ -229,23 +229,8 @@ func TestFindAcrossDaemons(t *testing.T) {
 	dataA, dataB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	a := startDaemon(t, dataA, []string{pass})
 	defer a.stop(t)
-	var infoA struct {
-		DID   string
-		Addrs []string
-	}
-	resp, err := http.Get(a.api + "/info")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&infoA)
-	resp.Body.Close()
-	var boot string
-	for _, s := range infoA.Addrs {
-		if strings.Contains(s, "/tcp/") {
-			boot = s
-		}
-	}
-	b := startDaemon(t, dataB, []string{pass, "ANYA_P2P_BOOTSTRAP=" + boot})
+	infoA := a.info(t)
+	b := startDaemon(t, dataB, []string{pass, "ANYA_P2P_BOOTSTRAP=" + infoA.Addrs[0]})
 	defer b.stop(t)
 
 	deadline := time.Now().Add(60 * time.Second)
@@ -266,4 +251,24 @@ func TestFindAcrossDaemons(t *testing.T) {
 	if r := anya(t, nil, "--data", dataB, "find", "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"); r.code == 0 {
 		t.Fatalf("find succeeded for an unpublished DID: %s", r.stdout)
 	}
+}
+
+// daemonInfo is what a daemon's /info says of it.
+type daemonInfo struct {
+	DID   string
+	Addrs []string // dialable, TCP and QUIC (see startDaemon)
+}
+
+func (d *daemon) info(t testing.TB) daemonInfo {
+	t.Helper()
+	resp, err := http.Get(d.api + "/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info daemonInfo
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || info.DID == "" || len(info.Addrs) == 0 {
+		t.Fatalf("/info: %+v %v", info, err)
+	}
+	return info
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,16 +92,7 @@ func TestDWNCommandsAtPeer(t *testing.T) {
 	dataA, dataB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	a := startDaemon(t, dataA, []string{pass})
 	defer a.stop(t)
-	var infoA struct {
-		DID   string
-		Addrs []string
-	}
-	resp, err := http.Get(a.api + "/info")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&infoA)
-	resp.Body.Close()
+	infoA := a.info(t)
 	b := startDaemon(t, dataB, []string{pass, "ANYA_P2P_BOOTSTRAP=" + infoA.Addrs[0]})
 	defer b.stop(t)
 
