@@ -49,6 +49,9 @@ func normalise(c Config) Config {
 	if len(c.DWN.Tenants) == 0 {
 		c.DWN.Tenants = nil
 	}
+	if len(c.P2P.Deny) == 0 {
+		c.P2P.Deny = nil
+	}
 	return c
 }
 

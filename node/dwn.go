@@ -56,12 +56,12 @@ func (n *Node) startDWN(ctx context.Context) error {
 	// Peers reach the DWN over libp2p too, and can learn the node's DID by
 	// DID authentication.
 	auth := p2p.NewDIDAuth(n.host, p2p.DIDIdentity{DID: n.did, KID: n.kid(), Signer: n.identity}, n.resolver,
-		p2p.WithAuthLogger(n.log.With("subsys", "didauth")))
+		p2p.WithAuthLogger(n.log))
 	n.push(auth.Close)
 	p2p.ServeDWN(n.host, d, p2p.DWNProtoOptions{
 		MaxMessageSize: n.cfg.DWN.MaxMessageSize,
 		MaxDataSize:    n.cfg.DWN.MaxDataSize,
-		Logger:         n.log.With("subsys", "dwn"),
+		Logger:         n.log, // ServeDWN tags its lines subsys=p2p-dwn
 	})
 	n.push(func() error { n.host.RemoveStreamHandler(p2p.DWNProtocol); return nil })
 	return nil

@@ -140,7 +140,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	// Gossip (oracle announcements) runs on the host's connections; the
 	// oracle protocol registers its validator on the topic.
-	n.gossip, err = p2p.NewGossip(context.Background(), n.host, p2p.GossipOptions{Log: log.With("subsys", "gossip")})
+	n.gossip, err = p2p.NewGossip(context.Background(), n.host, p2p.GossipOptions{Log: log})
 	if err != nil {
 		return nil, err
 	}

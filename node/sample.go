@@ -44,6 +44,13 @@ conns_high = {{.P2P.ConnsHigh}}
 # Resource manager: memory (MiB) and file descriptors libp2p may use in all.
 max_memory_mb = {{.P2P.MaxMemoryMB}}
 max_fds = {{.P2P.MaxFDs}}
+# Peers and addresses never dialled nor accepted: peer IDs, multiaddr prefixes
+# (/ip4/203.0.113.7, /ip4/203.0.113.7/tcp/4001/p2p/<peer ID>) and CIDR ranges (203.0.113.0/24).
+deny = {{list .P2P.Deny}}
+# New streams each peer may open per second on each Anya protocol, and the burst above that.
+# A peer that keeps exceeding them is disconnected and refused for 5 minutes. 0 takes the default.
+rate_per_second = {{.P2P.RatePerSecond}}
+burst = {{.P2P.Burst}}
 
 [keystore]
 # "software": an encrypted key file in <data>/keystore.

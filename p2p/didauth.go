@@ -141,8 +141,8 @@ type authEntry struct {
 	expires time.Time
 }
 
-// NewDIDAuth registers the DID authentication handler on h and returns the
-// DIDAuth that proves self. resolver resolves remote DIDs other than
+// NewDIDAuth registers the DID authentication handler on h, behind h's
+// stream limits (LimitStreams), and returns the DIDAuth that proves self. resolver resolves remote DIDs other than
 // did:key (and did:jwk, resolved offline when resolver is nil). An
 // unusable self (a kid outside the DID, a did:key whose key the signer does
 // not hold) makes every Authenticate fail and every inbound exchange be
@@ -158,7 +158,7 @@ func NewDIDAuth(h host.Host, self DIDIdentity, resolver did.Resolver, opts ...DI
 	}
 	a.log = a.log.With("subsys", "didauth")
 	a.selfErr = checkIdentity(self)
-	h.SetStreamHandler(DIDAuthProtocol, a.handle)
+	h.SetStreamHandler(DIDAuthProtocol, LimitStreams(h, DIDAuthProtocol, a.handle))
 	return a
 }
 

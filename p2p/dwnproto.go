@@ -216,12 +216,13 @@ func rpcError(code int, format string, args ...any) *server.Error {
 	return &server.Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ServeDWN answers /anya/dwn/1.0.0 on h with p. Remove it with
+// ServeDWN answers /anya/dwn/1.0.0 on h with p, behind h's stream limits
+// (LimitStreams). Remove it with
 // h.RemoveStreamHandler(DWNProtocol).
 func ServeDWN(h host.Host, p dwn.Processor, opts DWNProtoOptions) {
 	opts.defaults()
 	s := &dwnServer{p: p, opts: opts, log: opts.Logger.With("subsys", "p2p-dwn")}
-	h.SetStreamHandler(DWNProtocol, s.handle)
+	h.SetStreamHandler(DWNProtocol, LimitStreams(h, DWNProtocol, s.handle))
 }
 
 type dwnServer struct {

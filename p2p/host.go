@@ -29,17 +29,53 @@ const UserAgent = "anya"
 // Host is a running libp2p host and what it was started with.
 type Host struct {
 	host.Host
-	log  *slog.Logger
-	once sync.Once
-	err  error
+	log     *slog.Logger
+	limiter *Limiter
+	gater   *Gater
+	once    sync.Once
+	err     error
+}
+
+// HostOption adjusts NewHost.
+type HostOption func(*hostOptions)
+
+type hostOptions struct {
+	limits LimitOptions
+}
+
+// WithLimits sets the stream limits' options other than the rate and burst,
+// which come from Config (tests use it for the clock, strikes and
+// cool-down).
+func WithLimits(o LimitOptions) HostOption {
+	return func(h *hostOptions) { h.limits = o }
 }
 
 // NewHost builds and starts a libp2p host whose identity is the Ed25519
 // signer, listening on cfg.Listen. It dials cfg.Bootstrap in the background.
-func NewHost(cfg Config, identity keystore.Signer, log *slog.Logger) (*Host, error) {
+// Its connection gater refuses cfg.Deny and peers cooling down after a
+// flood; LimitStreams(h, …) applies its per-peer stream limits
+// (cfg.RatePerSecond, cfg.Burst).
+func NewHost(cfg Config, identity keystore.Signer, log *slog.Logger, opts ...HostOption) (*Host, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var o hostOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	deny, err := ParseDenyList(cfg.Deny)
+	if err != nil {
+		return nil, fmt.Errorf("p2p.deny: %w", err)
+	}
+	o.limits.RatePerSecond, o.limits.Burst = cfg.RatePerSecond, cfg.Burst
+	if o.limits.Logger == nil {
+		o.limits.Logger = log
+	}
+	streams := NewLimiter(o.limits)
+	gater := NewGater(deny, streams)
 	key, err := IdentityKey(identity)
 	if err != nil {
 		return nil, err
@@ -74,6 +110,7 @@ func NewHost(cfg Config, identity keystore.Signer, log *slog.Logger) (*Host, err
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
+		libp2p.ConnectionGater(gater),
 		libp2p.UserAgent(UserAgent),
 	)
 	if err != nil {
@@ -81,8 +118,12 @@ func NewHost(cfg Config, identity keystore.Signer, log *slog.Logger) (*Host, err
 		cm.Close()
 		return nil, fmt.Errorf("p2p: start host: %w", err)
 	}
-	return &Host{Host: h, log: log}, nil
+	streams.attach(h.Network())
+	return &Host{Host: h, log: log, limiter: streams, gater: gater}, nil
 }
+
+// Limiter returns the host's stream limiter (see LimitStreams).
+func (h *Host) Limiter() *Limiter { return h.limiter }
 
 // ConnectBootstrap dials every bootstrap peer, each with its own timeout, and returns
 // how many it reached. Failures are logged, not returned: a node must start

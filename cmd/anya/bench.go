@@ -33,8 +33,8 @@ const benchSchema = "https://example.com/bench"
 
 // benchCommand is `anya bench`: load generators against DWN endpoints.
 func benchCommand() *cobra.Command {
-	c := &cobra.Command{Use: "bench", Short: "Measure a DWN endpoint (anya or dwn-server)"}
-	c.AddCommand(benchDWNCommand())
+	c := &cobra.Command{Use: "bench", Short: "Measure a DWN endpoint (anya or dwn-server) or the p2p stack"}
+	c.AddCommand(benchDWNCommand(), benchP2PCommand())
 	return c
 }
 
