@@ -25,7 +25,7 @@ import (
 )
 
 // In-process benchmarks of the p2p stack (`anya bench p2p`): stream
-// throughput over TCP+noise+yamux and QUIC beside raw TCP, round trips on a
+// throughput over TCP (with the security the hosts negotiate: TLS, else noise) + yamux and QUIC beside raw TCP, round trips on a
 // reused stream, and DID record lookups on a DHT of local nodes. Every host
 // lives in this process on 127.0.0.1, so the figures are CPU bound: compare
 // ratios, not absolute numbers, across machines.
@@ -149,13 +149,14 @@ func RunBench(ctx context.Context, opts BenchOptions) (BenchResult, error) {
 	res.RoundTrip = append(res.RoundTrip, rawEcho)
 
 	for _, tr := range []struct{ name, listen string }{
-		{"tcp+noise+yamux", "/ip4/127.0.0.1/tcp/0"},
+		{"tcp+{security}+yamux", "/ip4/127.0.0.1/tcp/0"},
 		{"quic-v1", "/ip4/127.0.0.1/udp/0/quic-v1"},
 	} {
-		fmt.Fprintf(opts.Progress, "%s: %d MiB\n", tr.name, opts.Bytes>>20)
+		short := strings.Replace(tr.name, "+{security}", "", 1)
+		fmt.Fprintf(opts.Progress, "%s: %d MiB\n", short, opts.Bytes>>20)
 		t, e, err := benchLibp2p(ctx, tr.name, tr.listen, opts)
 		if err != nil {
-			return res, fmt.Errorf("p2p: bench %s: %w", tr.name, err)
+			return res, fmt.Errorf("p2p: bench %s: %w", short, err)
 		}
 		if raw.MiBps > 0 {
 			t.VsRaw = t.MiBps / raw.MiBps
@@ -304,6 +305,12 @@ func benchRawTCP(ctx context.Context, opts BenchOptions) (BenchThroughput, Bench
 	return throughput("raw tcp", opts.Bytes, d), lat, err
 }
 
+// securityName shortens a security protocol ID: /tls/1.0.0 → tls.
+func securityName(id protocol.ID) string {
+	parts := strings.Split(strings.Trim(string(id), "/"), "/")
+	return parts[0]
+}
+
 func benchLibp2p(ctx context.Context, name, listen string, opts BenchOptions) (BenchThroughput, BenchLatency, error) {
 	srv, _, err := newBenchHost(listen)
 	if err != nil {
@@ -335,6 +342,12 @@ func benchLibp2p(ctx context.Context, name, listen string, opts BenchOptions) (B
 	s, err := cli.NewStream(ctx, srv.ID(), benchBulkProtocol)
 	if err != nil {
 		return BenchThroughput{}, BenchLatency{}, err
+	}
+	// Name the run after what was negotiated, not what was asked for.
+	if st := s.Conn().ConnState(); st.Security != "" {
+		name = strings.Replace(name, "{security}", securityName(st.Security), 1)
+	} else {
+		name = strings.Replace(name, "+{security}", "", 1)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
 	d, err := sendBulk(s, opts.Bytes, opts.WriteSize)
