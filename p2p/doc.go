@@ -1,8 +1,10 @@
 // Package p2p owns Anya's libp2p host and what runs on it.
 //
 //   - The host (host.go, identity.go): its identity is an Ed25519 key held by
-//     the keystore, never exported; TCP and QUIC, listed explicitly; noise
-//     and TLS; yamux; resource and connection limits from config.
+//     the keystore, never exported; TCP and QUIC, listed explicitly; TLS
+//     (preferred: cheaper per byte, and no identity signature per handshake)
+//     and noise (what js-libp2p speaks); yamux; resource and connection
+//     limits, a deny list and per-peer stream rate limits from config.
 //   - Framing (frame.go): every Anya protocol sends unsigned-varint
 //     length-prefixed frames with a per-protocol maximum, so no handler
 //     waits for the end of a stream.
