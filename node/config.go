@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/anya-org/anya/did"
 	"github.com/anya-org/anya/dwn"
+	dwnsync "github.com/anya-org/anya/dwn/sync"
 	"github.com/anya-org/anya/keystore"
 	"github.com/anya-org/anya/p2p"
 )
@@ -29,6 +30,7 @@ type Config struct {
 	Keystore keystore.Config `toml:"keystore"`
 	DID      did.Config      `toml:"did"`
 	DWN      dwn.Config      `toml:"dwn"`
+	Sync     dwnsync.Config  `toml:"sync"`
 }
 
 // APIConfig is the [api] section.
@@ -65,6 +67,7 @@ func DefaultConfig() Config {
 		Keystore: keystore.DefaultConfig(),
 		DID:      did.DefaultConfig(),
 		DWN:      dwn.DefaultConfig(),
+		Sync:     dwnsync.DefaultConfig(),
 	}
 }
 
@@ -90,7 +93,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Validate checks every section; the first error names its key.
 func (c Config) Validate() error {
-	for _, v := range []interface{ Validate() error }{c.API, c.Log, c.Storage, c.P2P, c.Keystore, c.DID, c.DWN} {
+	for _, v := range []interface{ Validate() error }{c.API, c.Log, c.Storage, c.P2P, c.Keystore, c.DID, c.DWN, c.Sync} {
 		if err := v.Validate(); err != nil {
 			return &ConfigError{Err: err}
 		}

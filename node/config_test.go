@@ -52,6 +52,9 @@ func normalise(c Config) Config {
 	if len(c.P2P.Deny) == 0 {
 		c.P2P.Deny = nil
 	}
+	if len(c.Sync.Peers) == 0 {
+		c.Sync.Peers = nil
+	}
 	return c
 }
 

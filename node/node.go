@@ -149,6 +149,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err := n.startDWN(ctx); err != nil {
 		return nil, err
 	}
+	n.startSync()
 
 	token, err := loadOrCreateToken(opts.DataDir)
 	if err != nil {
@@ -187,13 +188,14 @@ func Run(ctx context.Context, opts Options) error {
 	return n.Close()
 }
 
-// every runs fn each period in the background until the returned stop
-// function is called.
+// every runs fn in the background at once and then each period, until the
+// returned stop function is called.
 func (n *Node) every(period time.Duration, fn func(ctx context.Context)) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		fn(ctx)
 		t := time.NewTicker(period)
 		defer t.Stop()
 		for {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anya-org/anya/did"
 	"github.com/anya-org/anya/dwn"
 	"github.com/anya-org/anya/keystore"
 	"github.com/anya-org/anya/p2p"
@@ -396,4 +397,56 @@ func TestDWNOverLibp2p(t *testing.T) {
 	if err != nil || reply.Status.Code != 401 {
 		t.Fatalf("a DID the node does not serve: %+v %v", reply, err)
 	}
+}
+
+// The node keeps its own DWN in sync with its [sync] peers, both ways:
+// one reached by DID over libp2p, one over HTTP.
+func TestSyncWithPeers(t *testing.T) {
+	dirA := t.TempDir()
+	a := startNode(t, dirA, testConfig())
+	owner := a.DID()
+	a.Close()
+
+	cfgB := testConfig()
+	cfgB.DWN.Tenants = []string{owner}
+	b := startNode(t, t.TempDir(), cfgB)
+	c := startNode(t, t.TempDir(), cfgB)
+
+	cfgA := testConfig()
+	cfgA.P2P.Bootstrap = []string{b.Host().FullAddrs()[0]}
+	cfgA.Sync.Peers = []string{b.DID(), "http://" + c.APIAddr()}
+	cfgA.Sync.Interval = did.Duration(time.Second)
+	a = startNode(t, dirA, cfgA)
+	author := dwn.KeyAuthor(owner, a.identity)
+
+	write := func(on *Node, text string) string {
+		t.Helper()
+		now := time.Now()
+		msg, err := dwn.NewRecordsWrite(author, dwn.RecordsWriteOptions{Data: []byte(text), DataFormat: "text/plain", Schema: "https://example.com/sync", DateCreated: now, MessageTimestamp: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := on.dwn.ProcessMessage(context.Background(), owner, msg, dwn.ProcessOptions{Data: strings.NewReader(text)})
+		if r.Status.Code != 202 {
+			t.Fatalf("write on %s: %+v", on.DID(), r.Status)
+		}
+		var f struct{ RecordID string }
+		json.Unmarshal(msg, &f)
+		return f.RecordID
+	}
+	has := func(on *Node, recordID string) bool {
+		q, err := dwn.NewRecordsQuery(&author, map[string]any{"recordId": recordID}, "", 0, nil, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := on.dwn.ProcessMessage(context.Background(), owner, q, dwn.ProcessOptions{})
+		return r.Status.Code == 200 && len(r.Entries) == 1
+	}
+
+	fromA := write(a, "written on a")
+	waitFor(t, "b (libp2p) and c (HTTP) to pull a's record", func() bool { return has(b, fromA) && has(c, fromA) })
+	fromB := write(b, "written on b")
+	fromC := write(c, "written on c")
+	waitFor(t, "a to pull the records written on b and c", func() bool { return has(a, fromB) && has(a, fromC) })
+	waitFor(t, "c to get b's record through a", func() bool { return has(c, fromB) && has(b, fromC) })
 }

@@ -82,6 +82,14 @@ store = {{q .DWN.Store}}
 max_data_size = {{.DWN.MaxDataSize}}
 # Largest message JSON, in bytes.
 max_message_size = {{.DWN.MaxMessageSize}}
+
+[sync]
+# DWNs that keep a copy of this node's own DWN, synced both ways: DIDs (found in
+# the DHT, reached over libp2p) or http(s) URLs of DWN endpoints. Each must serve
+# this node's DID as a tenant (anya: dwn.tenants).
+peers = {{list .Sync.Peers}}
+# How often each peer is synced.
+interval = {{q .Sync.Interval}}
 `
 
 // SampleConfig renders the commented config file with the default values.

@@ -17,7 +17,7 @@ func TestBenchP2PCommand(t *testing.T) {
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"raw tcp", "tcp+noise+yamux", "quic-v1", "dht find", "sync throughput: not measured"} {
+	for _, want := range []string{"raw tcp", "tcp+tls+yamux", "quic-v1", "dht find", "sync throughput: not measured"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
