@@ -5,13 +5,7 @@ import (
 )
 
 func (d *DWN) recordsDelete(ctx context.Context, tenant string, m *Message) *Reply {
-	a, err := parseAuth(m, false)
-	if err == nil {
-		err = checkDelegatedGrantIntegrity(m, a)
-	}
-	if err == nil {
-		err = validateTimestamp(m.Desc.MessageTimestamp)
-	}
+	a, err := parseRecordsAuth(m)
 	if err != nil {
 		return errReply(400, err)
 	}

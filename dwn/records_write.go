@@ -195,6 +195,20 @@ func parseRecordsWrite(m *Message) (*writeInfo, error) {
 // checkDelegatedGrantIntegrity is Records.validateDelegatedGrantReferentialIntegrity
 // for the author signature: delegatedGrantId and authorDelegatedGrant come
 // together and the id is the grant's CID.
+// parseRecordsAuth reads the authorization of a RecordsRead or
+// RecordsDelete: the signature structure, the delegated grant's integrity,
+// then the timestamp, in the reference's order.
+func parseRecordsAuth(m *Message) (*auth, error) {
+	a, err := parseAuth(m, false)
+	if err == nil {
+		err = checkDelegatedGrantIntegrity(m, a)
+	}
+	if err == nil {
+		err = validateTimestamp(m.Desc.MessageTimestamp)
+	}
+	return a, err
+}
+
 func checkDelegatedGrantIntegrity(m *Message, a *auth) error {
 	if a == nil {
 		return nil

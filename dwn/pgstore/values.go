@@ -222,17 +222,28 @@ func (b *builder) valueTest(x string, c dwn.Condition) string {
 		return fmt.Sprintf("(%[1]s.value_text >= %[2]s::text AND starts_with(%[1]s.value_text, %[2]s::text))", x, p)
 	}
 	var ands []string
-	for _, bound := range []struct {
-		v  any
-		op string
-	}{{c.GT, ">"}, {c.GTE, ">="}, {c.LT, "<"}, {c.LTE, "<="}} {
-		if bound.v == nil {
-			continue
-		}
-		s := must(bound.v)
-		ands = append(ands, x+"."+s.column()+" "+bound.op+" "+b.scalarArg(s))
+	for _, r := range bounds(c) {
+		s := must(r.v)
+		ands = append(ands, x+"."+s.column()+" "+r.op+" "+b.scalarArg(s))
 	}
 	return "(" + strings.Join(ands, " AND ") + ")"
+}
+
+// bound is one side of a range condition and its SQL operator.
+type bound struct {
+	v  any
+	op string
+}
+
+// bounds lists the range bounds a condition sets.
+func bounds(c dwn.Condition) []bound {
+	var out []bound
+	for _, b := range []bound{{c.GT, ">"}, {c.GTE, ">="}, {c.LT, "<"}, {c.LTE, "<="}} {
+		if b.v != nil {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // textTest writes the test of condition c on a text expression e that
@@ -263,18 +274,12 @@ func (b *builder) textTest(e string, c dwn.Condition) string {
 		return fmt.Sprintf("(%[1]s >= %[2]s::text AND starts_with(%[1]s, %[2]s::text))", e, p)
 	}
 	var ands []string
-	for _, bound := range []struct {
-		v  any
-		op string
-	}{{c.GT, ">"}, {c.GTE, ">="}, {c.LT, "<"}, {c.LTE, "<="}} {
-		if bound.v == nil {
-			continue
-		}
-		s, ok := str(bound.v)
+	for _, r := range bounds(c) {
+		s, ok := str(r.v)
 		if !ok {
 			return "FALSE"
 		}
-		ands = append(ands, e+" "+bound.op+" "+b.arg(s)+"::text")
+		ands = append(ands, e+" "+r.op+" "+b.arg(s)+"::text")
 	}
 	return "(" + strings.Join(ands, " AND ") + ")"
 }
